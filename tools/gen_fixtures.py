@@ -1,0 +1,707 @@
+#!/usr/bin/python3
+"""Generate rnn4j golden test fixtures from PyTorch.
+
+Run from the repository root with Debian's python (NOT a pyenv python):
+
+    /usr/bin/python3 tools/gen_fixtures.py            # writes src/test/resources/fixtures/
+    /usr/bin/python3 tools/gen_fixtures.py --out DIR  # somewhere else
+    /usr/bin/python3 tools/gen_fixtures.py --check    # also read every file back and verify
+
+Needs python3-torch and python3-numpy (apt-get install -y python3-torch python3-numpy
+libopenblas0-pthread). Output is deterministic: every case seeds torch itself.
+
+See tools/README.md for the file format and the tensor/metadata conventions.
+"""
+
+import argparse
+import json
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.utils.rnn import (pack_padded_sequence, pad_packed_sequence,
+                                pack_sequence, pad_sequence)
+
+TORCH_VERSION = torch.__version__
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_OUT = os.path.join(os.path.dirname(HERE), "src", "test", "resources", "fixtures")
+
+WRITTEN = []  # paths relative to the fixtures dir
+
+
+# ----------------------------------------------------------------------------
+# safetensors writer / reader (F32 only, which is all we write)
+# ----------------------------------------------------------------------------
+
+def to_f32(t):
+    if isinstance(t, torch.Tensor):
+        t = t.detach().cpu()
+        if t.dtype == torch.bool:
+            t = t.to(torch.int64)
+        t = t.numpy()
+    a = np.asarray(t)
+    return np.ascontiguousarray(a.astype("<f4"))
+
+
+def write_safetensors(path, tensors, metadata):
+    """tensors: list of (name, array) or dict (insertion order kept)."""
+    items = list(tensors.items()) if isinstance(tensors, dict) else list(tensors)
+    header = {}
+    blobs = []
+    off = 0
+    for name, arr in items:
+        a = to_f32(arr)
+        b = a.tobytes(order="C")
+        header[name] = {"dtype": "F32", "shape": list(a.shape),
+                        "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+    hj = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    hj += b" " * ((8 - len(hj) % 8) % 8)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(hj)))
+        f.write(hj)
+        for b in blobs:
+            f.write(b)
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n].decode("utf-8"))
+    meta = header.pop("__metadata__", {})
+    base = 8 + n
+    out = {}
+    for name, info in header.items():
+        assert info["dtype"] == "F32", info
+        b, e = info["data_offsets"]
+        out[name] = np.frombuffer(raw[base + b:base + e], dtype="<f4").reshape(info["shape"])
+    return out, meta
+
+
+class Fixtures:
+    def __init__(self, root):
+        self.root = root
+
+    def save(self, rel, tensors, metadata):
+        metadata = dict(metadata)
+        metadata.setdefault("torch_version", TORCH_VERSION)
+        write_safetensors(os.path.join(self.root, rel), tensors, metadata)
+        WRITTEN.append(rel)
+
+
+def b(x):
+    return "true" if x else "false"
+
+
+def rand32(*shape):
+    """Standard normal drawn in float32 then promoted to float64 (exactly representable)."""
+    return torch.randn(*shape, dtype=torch.float32).double()
+
+
+# ----------------------------------------------------------------------------
+# 1. full RNN modules
+# ----------------------------------------------------------------------------
+
+KINDS = ["rnn_tanh", "rnn_relu", "lstm", "lstm_proj", "gru"]
+
+# (name, num_layers, bidirectional, batch_first, bias, has_h0, mode, T, N, lengths)
+# mode: batched | unbatched | packed.  For packed cases lengths are unsorted and
+# contain both 1 and T (= max length).
+RNN_SHAPES = [
+    ("l1_uni",              1, False, False, True,  False, "batched",   5, 3, None),
+    ("l1_uni_bf_h0",        1, False, True,  True,  True,  "batched",   4, 2, None),
+    ("l2_bi_h0",            2, True,  False, True,  True,  "batched",   5, 3, None),
+    ("l3_uni_nobias",       3, False, False, False, False, "batched",   3, 2, None),
+    ("l2_bi_bf_nobias",     2, True,  True,  False, False, "batched",   4, 4, None),
+    ("t1_n1_bi_h0",         1, True,  False, True,  True,  "batched",   1, 1, None),
+    ("unbatched_l1",        1, False, False, True,  False, "unbatched", 5, None, None),
+    ("unbatched_l2_bi_h0",  2, True,  False, True,  True,  "unbatched", 4, None, None),
+    ("unbatched_l1_bf_h0",  1, False, True,  True,  True,  "unbatched", 3, None, None),
+    ("packed_l1_uni",       1, False, False, True,  False, "packed",    5, 4, [3, 5, 1, 4]),
+    ("packed_l2_bi_bf_h0",  2, True,  True,  True,  True,  "packed",    6, 3, [1, 6, 4]),
+    ("packed_l3_bi_nobias_h0", 3, True, False, False, True, "packed",   4, 4, [2, 4, 1, 4]),
+]
+
+
+def make_rnn_module(kind, I, H, P, L, bias, bf, bi):
+    if kind in ("rnn_tanh", "rnn_relu"):
+        nl = "tanh" if kind == "rnn_tanh" else "relu"
+        return nn.RNN(I, H, num_layers=L, nonlinearity=nl, bias=bias, batch_first=bf,
+                      dropout=0.0, bidirectional=bi), "RNN", nl
+    if kind == "lstm":
+        return nn.LSTM(I, H, num_layers=L, bias=bias, batch_first=bf, dropout=0.0,
+                       bidirectional=bi), "LSTM", None
+    if kind == "lstm_proj":
+        return nn.LSTM(I, H, num_layers=L, bias=bias, batch_first=bf, dropout=0.0,
+                       bidirectional=bi, proj_size=P), "LSTM", None
+    if kind == "gru":
+        return nn.GRU(I, H, num_layers=L, bias=bias, batch_first=bf, dropout=0.0,
+                      bidirectional=bi), "GRU", None
+    raise ValueError(kind)
+
+
+def gen_rnn(fx):
+    idx = 0
+    for ki, kind in enumerate(KINDS):
+        for si, (sname, L, bi, bf, bias, has_h0, mode, T, N, lengths) in enumerate(RNN_SHAPES):
+            idx += 1
+            seed = 1000 + 100 * ki + si
+            torch.manual_seed(seed)
+            I = 3 + (ki + si) % 3          # 3..5
+            H = 4 + (2 * ki + si) % 3      # 4..6
+            P = (2 + si % 2) if kind == "lstm_proj" else 0
+            D = 2 if bi else 1
+            Hout = P if P else H
+            mod, modname, nl = make_rnn_module(kind, I, H, P, L, bias, bf, bi)
+            # params are initialised in float32 (default PyTorch init); promote exactly.
+            mod = mod.double()
+            names = [n for n, _ in mod.named_parameters()]
+            params = {n: p.detach().clone() for n, p in mod.named_parameters()}
+
+            unbatched = mode == "unbatched"
+            packed = mode == "packed"
+            if unbatched:
+                x = rand32(T, I)
+                hshape = (L * D, Hout)
+                cshape = (L * D, H)
+            else:
+                x = rand32(N, T, I) if bf else rand32(T, N, I)
+                hshape = (L * D, N, Hout)
+                cshape = (L * D, N, H)
+            x.requires_grad_(True)
+            h0 = c0 = None
+            if has_h0:
+                h0 = rand32(*hshape).requires_grad_(True)
+                if modname == "LSTM":
+                    c0 = rand32(*cshape).requires_grad_(True)
+
+            if modname == "LSTM":
+                hx = (h0, c0) if has_h0 else None
+            else:
+                hx = h0
+
+            if packed:
+                lens = torch.tensor(lengths, dtype=torch.int64)
+                assert max(lengths) == T and 1 in lengths
+                pk = pack_padded_sequence(x, lens, batch_first=bf, enforce_sorted=False)
+                out_p, hn = mod(pk, hx)
+                out, out_lens = pad_packed_sequence(out_p, batch_first=bf, padding_value=0.0)
+                assert out_lens.tolist() == lengths
+            else:
+                out, hn = mod(x, hx)
+            if modname == "LSTM":
+                h_n, c_n = hn
+            else:
+                h_n, c_n = hn, None
+
+            g_out = rand32(*out.shape)
+            if packed:
+                mask = torch.zeros(out.shape[:2], dtype=torch.float64)
+                for bidx, ln in enumerate(lengths):
+                    if bf:
+                        mask[bidx, :ln] = 1
+                    else:
+                        mask[:ln, bidx] = 1
+                g_out = g_out * mask.unsqueeze(-1)
+            g_hn = rand32(*h_n.shape)
+            loss = (out * g_out).sum() + (h_n * g_hn).sum()
+            g_cn = None
+            if c_n is not None:
+                g_cn = rand32(*c_n.shape)
+                loss = loss + (c_n * g_cn).sum()
+            loss.backward()
+
+            t = []
+            for n in names:
+                t.append((n, params[n]))
+            t.append(("input", x))
+            if packed:
+                t.append(("lengths", torch.tensor(lengths)))
+            if has_h0:
+                t.append(("h0", h0))
+                if c0 is not None:
+                    t.append(("c0", c0))
+            t.append(("output", out))
+            t.append(("h_n", h_n))
+            if c_n is not None:
+                t.append(("c_n", c_n))
+            t.append(("grad_output", g_out))
+            t.append(("grad_h_n", g_hn))
+            if g_cn is not None:
+                t.append(("grad_c_n", g_cn))
+            t.append(("grad.input", x.grad))
+            if has_h0:
+                t.append(("grad.h0", h0.grad))
+                if c0 is not None:
+                    t.append(("grad.c0", c0.grad))
+            pd = dict(mod.named_parameters())
+            for n in names:
+                t.append(("grad." + n, pd[n].grad))
+
+            meta = {
+                "module": modname,
+                "input_size": I, "hidden_size": H, "num_layers": L,
+                "bias": b(bias), "batch_first": b(bf), "bidirectional": b(bi),
+                "proj_size": P, "packed": b(packed), "unbatched": b(unbatched),
+                "has_h0": b(has_h0), "seq_len": T,
+                "batch_size": 0 if unbatched else N,
+                "dropout": "0", "seed": seed, "compute_dtype": "float64",
+            }
+            if nl is not None:
+                meta["nonlinearity"] = nl
+            fx.save(f"rnn/{kind}_{sname}.safetensors", t, meta)
+
+
+# ----------------------------------------------------------------------------
+# 2. cells
+# ----------------------------------------------------------------------------
+
+CELL_KINDS = ["rnncell_tanh", "rnncell_relu", "lstmcell", "grucell"]
+# (name, unbatched, bias, has_h0, N)
+CELL_SHAPES = [
+    ("batched_h0",          False, True,  True,  3),
+    ("batched",             False, True,  False, 2),
+    ("batched_nobias_h0",   False, False, True,  4),
+    ("unbatched_h0",        True,  True,  True,  None),
+    ("unbatched",           True,  True,  False, None),
+    ("unbatched_nobias_h0", True,  False, True,  None),
+]
+
+
+def gen_cell(fx):
+    for ki, kind in enumerate(CELL_KINDS):
+        for si, (sname, unb, bias, has_h0, N) in enumerate(CELL_SHAPES):
+            seed = 2000 + 100 * ki + si
+            torch.manual_seed(seed)
+            I = 3 + (ki + si) % 3
+            H = 4 + (ki + 2 * si) % 3
+            nl = None
+            if kind.startswith("rnncell"):
+                nl = "tanh" if kind.endswith("tanh") else "relu"
+                cell = nn.RNNCell(I, H, bias=bias, nonlinearity=nl)
+                modname = "RNNCell"
+            elif kind == "lstmcell":
+                cell = nn.LSTMCell(I, H, bias=bias)
+                modname = "LSTMCell"
+            else:
+                cell = nn.GRUCell(I, H, bias=bias)
+                modname = "GRUCell"
+            cell = cell.double()
+            names = [n for n, _ in cell.named_parameters()]
+            params = {n: p.detach().clone() for n, p in cell.named_parameters()}
+            x = (rand32(I) if unb else rand32(N, I)).requires_grad_(True)
+            hshape = (H,) if unb else (N, H)
+            h0 = c0 = None
+            if has_h0:
+                h0 = rand32(*hshape).requires_grad_(True)
+                if modname == "LSTMCell":
+                    c0 = rand32(*hshape).requires_grad_(True)
+            if modname == "LSTMCell":
+                h1, c1 = cell(x, (h0, c0) if has_h0 else None)
+            else:
+                h1, c1 = cell(x, h0), None
+            g_h = rand32(*h1.shape)
+            loss = (h1 * g_h).sum()
+            g_c = None
+            if c1 is not None:
+                g_c = rand32(*c1.shape)
+                loss = loss + (c1 * g_c).sum()
+            loss.backward()
+            t = [(n, params[n]) for n in names]
+            t.append(("input", x))
+            if has_h0:
+                t.append(("h0", h0))
+                if c0 is not None:
+                    t.append(("c0", c0))
+            t.append(("h_n", h1))
+            if c1 is not None:
+                t.append(("c_n", c1))
+            t.append(("grad_h_n", g_h))
+            if g_c is not None:
+                t.append(("grad_c_n", g_c))
+            t.append(("grad.input", x.grad))
+            if has_h0:
+                t.append(("grad.h0", h0.grad))
+                if c0 is not None:
+                    t.append(("grad.c0", c0.grad))
+            pd = dict(cell.named_parameters())
+            for n in names:
+                t.append(("grad." + n, pd[n].grad))
+            meta = {"module": modname, "input_size": I, "hidden_size": H,
+                    "bias": b(bias), "unbatched": b(unb), "has_h0": b(has_h0),
+                    "batch_size": 0 if unb else N, "seed": seed,
+                    "compute_dtype": "float64"}
+            if nl is not None:
+                meta["nonlinearity"] = nl
+            fx.save(f"cell/{kind}_{sname}.safetensors", t, meta)
+
+
+# ----------------------------------------------------------------------------
+# 3. packing utilities
+# ----------------------------------------------------------------------------
+
+def gen_pack(fx):
+    # pack_padded_sequence + pad_packed_sequence round trips
+    # (name, batch_first, enforce_sorted, lengths, F, padding_value, total_length)
+    cases = [
+        ("padded_unsorted",        False, False, [3, 5, 1, 4],    3, 0.0, None),
+        ("padded_unsorted_bf",     True,  False, [2, 1, 6, 6, 3], 2, 0.0, None),
+        ("padded_sorted_enforced", True,  True,  [5, 4, 4, 2, 1], 2, 0.0, None),
+        ("padded_total_length",    False, False, [2, 4, 1],       3, 0.0, 7),
+        ("padded_padvalue_neg1",   True,  False, [1, 3, 2, 3],    2, -1.0, None),
+        ("padded_single",          False, False, [4],             3, 0.0, None),
+    ]
+    for i, (name, bf, es, lengths, Fdim, pv, tl) in enumerate(cases):
+        seed = 3000 + i
+        torch.manual_seed(seed)
+        T, N = max(lengths), len(lengths)
+        x = torch.randn(N, T, Fdim) if bf else torch.randn(T, N, Fdim)  # junk in padding too
+        lens = torch.tensor(lengths, dtype=torch.int64)
+        pk = pack_padded_sequence(x, lens, batch_first=bf, enforce_sorted=es)
+        kwargs = {"batch_first": bf, "padding_value": pv}
+        if tl is not None:
+            kwargs["total_length"] = tl
+        padded, plens = pad_packed_sequence(pk, **kwargs)
+        t = [("input", x), ("lengths", lens), ("data", pk.data),
+             ("batch_sizes", pk.batch_sizes)]
+        if pk.sorted_indices is not None:
+            t.append(("sorted_indices", pk.sorted_indices))
+            t.append(("unsorted_indices", pk.unsorted_indices))
+        t.append(("padded", padded))
+        t.append(("padded_lengths", plens))
+        meta = {"op": "pack_padded_sequence+pad_packed_sequence",
+                "batch_first": b(bf), "enforce_sorted": b(es),
+                "padding_value": repr(float(pv)),
+                "total_length": "none" if tl is None else str(tl),
+                "has_sorted_indices": b(pk.sorted_indices is not None),
+                "seed": seed}
+        fx.save(f"pack/{name}.safetensors", t, meta)
+
+    # pack_sequence (+ pad_packed_sequence)
+    seq_cases = [
+        ("pack_sequence_unsorted", False, [2, 5, 1, 3], 3, False),
+        ("pack_sequence_sorted_bf", True, [4, 3, 1], 2, True),
+    ]
+    for i, (name, bf, lengths, Fdim, es) in enumerate(seq_cases):
+        seed = 3100 + i
+        torch.manual_seed(seed)
+        seqs = [torch.randn(l, Fdim) for l in lengths]
+        pk = pack_sequence(seqs, enforce_sorted=es)
+        padded, plens = pad_packed_sequence(pk, batch_first=bf)
+        t = [(f"sequence.{j}", s) for j, s in enumerate(seqs)]
+        t.append(("lengths", torch.tensor(lengths)))
+        t += [("data", pk.data), ("batch_sizes", pk.batch_sizes)]
+        if pk.sorted_indices is not None:
+            t.append(("sorted_indices", pk.sorted_indices))
+            t.append(("unsorted_indices", pk.unsorted_indices))
+        t.append(("padded", padded))
+        t.append(("padded_lengths", plens))
+        meta = {"op": "pack_sequence+pad_packed_sequence", "batch_first": b(bf),
+                "enforce_sorted": b(es), "num_sequences": len(seqs),
+                "padding_value": "0.0", "total_length": "none",
+                "has_sorted_indices": b(pk.sorted_indices is not None), "seed": seed}
+        fx.save(f"pack/{name}.safetensors", t, meta)
+
+    # pad_sequence
+    pad_cases = [
+        ("pad_sequence_tf", False, [3, 1, 4], 2, 0.0),
+        ("pad_sequence_bf_neg1", True, [2, 5, 1, 5], 3, -1.0),
+    ]
+    for i, (name, bf, lengths, Fdim, pv) in enumerate(pad_cases):
+        seed = 3200 + i
+        torch.manual_seed(seed)
+        seqs = [torch.randn(l, Fdim) for l in lengths]
+        padded = pad_sequence(seqs, batch_first=bf, padding_value=pv)
+        t = [(f"sequence.{j}", s) for j, s in enumerate(seqs)]
+        t.append(("lengths", torch.tensor(lengths)))
+        t.append(("padded", padded))
+        meta = {"op": "pad_sequence", "batch_first": b(bf),
+                "padding_value": repr(float(pv)), "num_sequences": len(seqs),
+                "seed": seed}
+        fx.save(f"pack/{name}.safetensors", t, meta)
+
+
+# ----------------------------------------------------------------------------
+# 4. losses
+# ----------------------------------------------------------------------------
+
+def gen_loss(fx):
+    # (name, R, C, reduction, ignore_index, targets_ignored)
+    ce = [
+        ("mean",               6, 5, "mean", -100, []),
+        ("sum",                4, 7, "sum",  -100, []),
+        ("none",               5, 4, "none", -100, []),
+        ("mean_ignore",        7, 5, "mean", -100, [1, 4]),
+        ("sum_ignore",         6, 3, "sum",  -100, [0, 5]),
+        ("none_ignore",        5, 6, "none", -100, [2]),
+        ("mean_ignore_index2", 8, 4, "mean", 2,    None),  # natural + forced 2s
+    ]
+    for i, (name, R, C, red, ii, ign) in enumerate(ce):
+        seed = 4000 + i
+        torch.manual_seed(seed)
+        logits = (2.0 * rand32(R, C)).requires_grad_(True)
+        tgt = torch.randint(0, C, (R,), dtype=torch.int64)
+        if ign is None:
+            tgt[0] = 2
+            tgt[3] = 2
+            if (tgt != 2).sum() == 0:
+                tgt[1] = 0
+        else:
+            for j in ign:
+                tgt[j] = ii
+        loss = F.cross_entropy(logits, tgt, ignore_index=ii, reduction=red)
+        t = [("logits", logits), ("targets", tgt)]
+        if red == "none":
+            g = rand32(*loss.shape)
+            (loss * g).sum().backward()
+            t.append(("grad_loss", g))
+        else:
+            loss.backward()
+        t += [("loss", loss), ("grad.logits", logits.grad)]
+        meta = {"loss": "cross_entropy", "reduction": red, "ignore_index": ii,
+                "num_classes": C, "rows": R, "seed": seed, "compute_dtype": "float64",
+                "num_ignored": int((tgt == ii).sum())}
+        fx.save(f"loss/cross_entropy_{name}.safetensors", t, meta)
+
+    mse = [("mean", (3, 4), "mean"), ("sum", (5,), "sum"), ("none", (2, 3, 2), "none")]
+    for i, (name, shape, red) in enumerate(mse):
+        seed = 4100 + i
+        torch.manual_seed(seed)
+        x = rand32(*shape).requires_grad_(True)
+        y = rand32(*shape).requires_grad_(True)
+        loss = F.mse_loss(x, y, reduction=red)
+        t = [("input", x), ("target", y)]
+        if red == "none":
+            g = rand32(*loss.shape)
+            (loss * g).sum().backward()
+            t.append(("grad_loss", g))
+        else:
+            loss.backward()
+        t += [("loss", loss), ("grad.input", x.grad), ("grad.target", y.grad)]
+        meta = {"loss": "mse", "reduction": red, "seed": seed, "compute_dtype": "float64"}
+        fx.save(f"loss/mse_{name}.safetensors", t, meta)
+
+
+# ----------------------------------------------------------------------------
+# 5. training trajectories
+# ----------------------------------------------------------------------------
+
+class CharLM(nn.Module):
+    def __init__(self, V=11, E=8, H=16, L=2):
+        super().__init__()
+        self.embedding = nn.Embedding(V, E)
+        self.lstm = nn.LSTM(E, H, num_layers=L, batch_first=False)
+        self.fc = nn.Linear(H, V)
+
+    def forward(self, x):
+        return self.fc(self.lstm(self.embedding(x))[0])
+
+
+def run_trajectory(opt_name, dtype, V, T, B, steps, lr, momentum, max_norm, seed):
+    torch.manual_seed(seed)
+    model = CharLM(V=V)
+    # scale the default init (exact powers of two) so that gradients are large enough
+    # for clip_grad_norm_(max_norm=0.5) to actually clip on several steps
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if n.startswith("lstm."):
+                p.mul_(2.0)
+            elif n.startswith("fc."):
+                p.mul_(8.0)
+    g = torch.Generator().manual_seed(seed + 1)
+    seq = torch.randint(0, V, (T + 1, B), generator=g, dtype=torch.int64)
+    inputs, targets = seq[:-1], seq[1:]
+    init = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    model = model.to(dtype)
+    params = list(model.parameters())
+    if opt_name == "sgd":
+        opt = torch.optim.SGD(params, lr=lr, momentum=momentum)
+    else:
+        opt = torch.optim.Adam(params, lr=lr)
+    losses, norms = [], []
+    for _ in range(steps):
+        opt.zero_grad()
+        logits = model(inputs)
+        loss = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))
+        loss.backward()
+        n = torch.nn.utils.clip_grad_norm_(params, max_norm=max_norm)
+        opt.step()
+        losses.append(loss.item())
+        norms.append(float(n))
+    final = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    return init, inputs, targets, losses, norms, final
+
+
+def gen_train(fx):
+    V, T, B, steps, max_norm = 11, 12, 4, 20, 0.5
+    for fname, opt_name, lr, mom in [("lstm_lm", "sgd", 0.5, 0.9),
+                                     ("lstm_lm_adam", "adam", 0.01, None)]:
+        seed = 5000
+        init, inputs, targets, losses, norms, final = run_trajectory(
+            opt_name, torch.float32, V, T, B, steps, lr, mom, max_norm, seed)
+        _, _, _, losses64, norms64, _ = run_trajectory(
+            opt_name, torch.float64, V, T, B, steps, lr, mom, max_norm, seed)
+        t = list(init.items())
+        t += [("inputs", inputs), ("targets", targets),
+              ("losses", torch.tensor(losses)), ("grad_norms", torch.tensor(norms)),
+              ("losses_f64", torch.tensor(losses64, dtype=torch.float64)),
+              ("grad_norms_f64", torch.tensor(norms64, dtype=torch.float64))]
+        t += [("final." + k, v) for k, v in final.items()]
+        meta = {"model": "Embedding(11,8)->LSTM(8,16,num_layers=2,batch_first=false)->Linear(16,11)",
+                "vocab_size": V, "embedding_dim": 8, "hidden_size": 16, "num_layers": 2,
+                "seq_len": T, "batch_size": B, "steps": steps,
+                "optimizer": "SGD" if opt_name == "sgd" else "Adam",
+                "lr": repr(lr), "max_norm": repr(max_norm),
+                "loss": "cross_entropy(logits.reshape(-1,V), targets.reshape(-1)), reduction=mean",
+                "clip": "clip_grad_norm_(model.parameters(), max_norm, norm_type=2) after backward, before step",
+                "compute_dtype": "float32", "seed": seed,
+                "init": "PyTorch default init, then lstm.* x2 and fc.* x8 (stored tensors are the actual initial values)",
+                "clipped_steps": sum(1 for n in norms if n > max_norm)}
+        if opt_name == "sgd":
+            meta.update({"momentum": repr(mom), "dampening": "0.0", "nesterov": "false",
+                         "weight_decay": "0.0"})
+        else:
+            meta.update({"betas": "0.9,0.999", "eps": "1e-08", "weight_decay": "0.0",
+                         "amsgrad": "false"})
+        fx.save(f"train/{fname}.safetensors", t, meta)
+
+
+# ----------------------------------------------------------------------------
+# 6. io
+# ----------------------------------------------------------------------------
+
+def gen_io(fx):
+    seed = 6000
+    torch.manual_seed(seed)
+    lstm = nn.LSTM(5, 7, num_layers=2, bidirectional=True)
+    sd = lstm.state_dict()
+    rel = "io/lstm_state_dict.safetensors"
+    try:
+        from safetensors.torch import save_file  # noqa
+        have_st = True
+    except ImportError:
+        have_st = False
+    meta = {"module": "LSTM", "input_size": 5, "hidden_size": 7, "num_layers": 2,
+            "bidirectional": "true", "batch_first": "false", "bias": "true",
+            "proj_size": 0, "seed": seed, "torch_version": TORCH_VERSION}
+    if have_st:
+        import safetensors
+        meta["writer"] = "safetensors.torch.save_file " + safetensors.__version__
+        path = os.path.join(fx.root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        save_file({k: v.contiguous() for k, v in sd.items()}, path,
+                  metadata={k: str(v) for k, v in meta.items()})
+        WRITTEN.append(rel)
+    else:
+        meta["writer"] = ("rnn4j tools/gen_fixtures.py write_safetensors "
+                          "(python3-safetensors is not packaged in Debian)")
+        fx.save(rel, list(sd.items()), meta)
+
+    m = lstm.double()
+    torch.manual_seed(seed + 1)
+    x = rand32(4, 3, 5)
+    with torch.no_grad():
+        out, (h_n, c_n) = m(x)
+    fx.save("io/lstm_state_dict_io.safetensors",
+            [("input", x), ("output", out), ("h_n", h_n), ("c_n", c_n)],
+            {"module": "LSTM", "input_size": 5, "hidden_size": 7, "num_layers": 2,
+             "bidirectional": "true", "batch_first": "false", "bias": "true",
+             "proj_size": 0, "has_h0": "false", "compute_dtype": "float64",
+             "weights": "io/lstm_state_dict.safetensors"})
+
+
+# ----------------------------------------------------------------------------
+# verification
+# ----------------------------------------------------------------------------
+
+def check(root):
+    """Read every fixture back with our own reader; recompute RNN/cell forwards in
+    float64 from the stored (float32) tensors and compare with the stored outputs."""
+    nfiles = 0
+    worst = 0.0
+    for rel in WRITTEN:
+        tens, meta = read_safetensors(os.path.join(root, rel))
+        assert meta, rel
+        nfiles += 1
+        if rel.startswith("rnn/"):
+            I, H = int(meta["input_size"]), int(meta["hidden_size"])
+            L, P = int(meta["num_layers"]), int(meta["proj_size"])
+            bf, bi = meta["batch_first"] == "true", meta["bidirectional"] == "true"
+            bias = meta["bias"] == "true"
+            kw = dict(num_layers=L, bias=bias, batch_first=bf, bidirectional=bi)
+            if meta["module"] == "RNN":
+                mod = nn.RNN(I, H, nonlinearity=meta["nonlinearity"], **kw)
+            elif meta["module"] == "LSTM":
+                mod = nn.LSTM(I, H, proj_size=P, **kw)
+            else:
+                mod = nn.GRU(I, H, **kw)
+            mod = mod.double()
+            sd = {k: torch.from_numpy(tens[k].astype(np.float64)) for k in mod.state_dict()}
+            mod.load_state_dict(sd)
+            x = torch.from_numpy(tens["input"].astype(np.float64))
+            hx = None
+            if meta["has_h0"] == "true":
+                h0 = torch.from_numpy(tens["h0"].astype(np.float64))
+                hx = (h0, torch.from_numpy(tens["c0"].astype(np.float64))) \
+                    if meta["module"] == "LSTM" else h0
+            with torch.no_grad():
+                if meta["packed"] == "true":
+                    lens = torch.from_numpy(tens["lengths"]).to(torch.int64)
+                    o, hn = mod(pack_padded_sequence(x, lens, batch_first=bf,
+                                                     enforce_sorted=False), hx)
+                    o = pad_packed_sequence(o, batch_first=bf)[0]
+                else:
+                    o, hn = mod(x, hx)
+            hn = hn[0] if meta["module"] == "LSTM" else hn
+            for a, bname in [(o, "output"), (hn, "h_n")]:
+                d = float(np.abs(a.numpy() - tens[bname].astype(np.float64)).max())
+                worst = max(worst, d)
+                assert d < 1e-6, (rel, bname, d)
+        if rel.startswith("train/"):
+            # the first loss must be reproducible from the stored initial weights
+            model = CharLM()
+            model.load_state_dict({k: torch.from_numpy(tens[k].copy())
+                                   for k in model.state_dict()})
+            inp = torch.from_numpy(tens["inputs"]).to(torch.int64)
+            tgt = torch.from_numpy(tens["targets"]).to(torch.int64)
+            with torch.no_grad():
+                l0 = F.cross_entropy(model(inp).reshape(-1, 11), tgt.reshape(-1)).item()
+            assert abs(l0 - float(tens["losses"][0])) < 1e-5, (rel, l0)
+    print(f"check: {nfiles} files read back, worst forward diff {worst:.3g}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=DEFAULT_OUT)
+    ap.add_argument("--check", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(1)  # deterministic reductions
+    torch.use_deterministic_algorithms(True)
+    fx = Fixtures(args.out)
+    gen_rnn(fx)
+    gen_cell(fx)
+    gen_pack(fx)
+    gen_loss(fx)
+    gen_train(fx)
+    gen_io(fx)
+    with open(os.path.join(args.out, "index.txt"), "w") as f:
+        for rel in sorted(WRITTEN):
+            f.write(rel + "\n")
+    total = sum(os.path.getsize(os.path.join(args.out, r)) for r in WRITTEN)
+    print(f"wrote {len(WRITTEN)} fixtures ({total} bytes) + index.txt under {args.out}")
+    if args.check:
+        check(args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
