@@ -1,0 +1,1592 @@
+package org.rnn4j;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+import org.rnn4j.autograd.Engine;
+import org.rnn4j.autograd.GradMode;
+import org.rnn4j.autograd.Node;
+import org.rnn4j.backend.Backend;
+import org.rnn4j.backend.Backends;
+import org.rnn4j.backend.BinaryOp;
+import org.rnn4j.backend.ReduceOp;
+import org.rnn4j.backend.Storage;
+import org.rnn4j.backend.UnaryOp;
+
+/**
+ * A float32 tensor of any rank: shape, strides and offset over off-heap {@link Storage}.
+ *
+ * <p>Views (reshape of contiguous data, transpose, permute, narrow, select, squeeze, unsqueeze,
+ * expand) share storage; everything else allocates. A tensor is {@link AutoCloseable}; inside a
+ * {@link Scope} it is freed with the scope unless kept. Using a closed tensor throws
+ * {@link IllegalStateException}. Operations are recorded for autograd when
+ * {@link GradMode#isEnabled()} and an input {@link #requiresGrad()}.
+ *
+ * <p>Tensors are not thread-safe for mutation; concurrent reads of a tensor are fine.
+ */
+public class Tensor implements AutoCloseable {
+    private final Storage storage;
+    private final long offset;
+    private final int[] shape;
+    private final int[] strides;
+    private volatile boolean closed;
+
+    private boolean requiresGrad;
+    private Tensor grad;
+    private Node gradFn;
+    private int outputIndex;
+
+    protected Tensor(Storage storage, long offset, int[] shape, int[] strides) {
+        storage.retain();
+        this.storage = storage;
+        this.offset = offset;
+        this.shape = shape;
+        this.strides = strides;
+        Scope.register(this);
+    }
+
+    // =====================================================================================
+    // creation
+    // =====================================================================================
+
+    /** A new zero-filled tensor on {@code device}. */
+    public static Tensor zeros(Device device, int... shape) {
+        int[] s = checkShape("zeros", shape);
+        Backend be = Backends.forDevice(device);
+        return new Tensor(be.allocate(numel(s)), 0, s, contiguousStrides(s));
+    }
+
+    public static Tensor zeros(int... shape) {
+        return zeros(Device.CPU, shape);
+    }
+
+    public static Tensor ones(int... shape) {
+        return full(1f, shape);
+    }
+
+    public static Tensor full(float value, int... shape) {
+        Tensor t = zeros(shape);
+        if (value != 0f) {
+            t.backend().fill(t, value);
+        }
+        return t;
+    }
+
+    /** A new tensor of the same shape and device, zero-filled. */
+    public Tensor zerosLike() {
+        return zeros(device(), shape);
+    }
+
+    /** 0, 1, ..., n-1. */
+    public static Tensor arange(int n) {
+        return arange(0, n, 1);
+    }
+
+    /** start, start+step, ... up to but excluding end (torch.arange). */
+    public static Tensor arange(float start, float end, float step) {
+        if (step == 0 || Float.isNaN(step)) {
+            throw new IllegalArgumentException("arange: step must be non-zero, got " + step);
+        }
+        int n = (int) Math.max(0, Math.ceil((end - start) / step));
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = start + i * step;
+        }
+        return fromArray(v, n);
+    }
+
+    /** Copies {@code data} (row-major) into a new CPU tensor of {@code shape}. */
+    public static Tensor fromArray(float[] data, int... shape) {
+        int[] s = checkShape("fromArray", shape);
+        if (numel(s) != data.length) {
+            throw new IllegalArgumentException("fromArray: argument 'data' has " + data.length
+                    + " elements, expected " + numel(s) + " for shape " + Arrays.toString(s));
+        }
+        Tensor t = zeros(s);
+        t.backend().write(t, data, 0);
+        return t;
+    }
+
+    /** A 1-D tensor. */
+    public static Tensor of(float... data) {
+        return fromArray(data, data.length);
+    }
+
+    public static Tensor of(float[][] data) {
+        int rows = data.length;
+        int cols = rows == 0 ? 0 : data[0].length;
+        float[] flat = new float[rows * cols];
+        for (int i = 0; i < rows; i++) {
+            if (data[i].length != cols) {
+                throw new IllegalArgumentException("of: ragged array, row " + i + " has " + data[i].length
+                        + " elements, expected " + cols);
+            }
+            System.arraycopy(data[i], 0, flat, i * cols, cols);
+        }
+        return fromArray(flat, rows, cols);
+    }
+
+    public static Tensor of(float[][][] data) {
+        int a = data.length;
+        int b = a == 0 ? 0 : data[0].length;
+        int c = b == 0 ? 0 : data[0][0].length;
+        float[] flat = new float[a * b * c];
+        for (int i = 0; i < a; i++) {
+            if (data[i].length != b) {
+                throw new IllegalArgumentException("of: ragged array at [" + i + "]: " + data[i].length + " rows, expected " + b);
+            }
+            for (int j = 0; j < b; j++) {
+                if (data[i][j].length != c) {
+                    throw new IllegalArgumentException("of: ragged array at [" + i + "][" + j + "]: "
+                            + data[i][j].length + " elements, expected " + c);
+                }
+                System.arraycopy(data[i][j], 0, flat, (i * b + j) * c, c);
+            }
+        }
+        return fromArray(flat, a, b, c);
+    }
+
+    /** A 0-d tensor holding {@code value}. */
+    public static Tensor scalar(float value) {
+        return fromArray(new float[] {value});
+    }
+
+    /** Uniform in [0, 1) from {@code gen}. */
+    public static Tensor rand(Generator gen, int... shape) {
+        return uniform(gen, 0f, 1f, shape);
+    }
+
+    /** Uniform in [lo, hi) from {@code gen}. */
+    public static Tensor uniform(Generator gen, float lo, float hi, int... shape) {
+        int[] s = checkShape("uniform", shape);
+        float[] v = new float[Math.toIntExact(numel(s))];
+        gen.uniform(v, lo, hi);
+        return fromArray(v, s);
+    }
+
+    /** Standard normal from {@code gen}. */
+    public static Tensor randn(Generator gen, int... shape) {
+        int[] s = checkShape("randn", shape);
+        float[] v = new float[Math.toIntExact(numel(s))];
+        gen.normal(v, 0f, 1f);
+        return fromArray(v, s);
+    }
+
+    // =====================================================================================
+    // metadata
+    // =====================================================================================
+
+    public int[] shape() {
+        return shape.clone();
+    }
+
+    public int size(int dim) {
+        return shape[normDim("size", dim, shape.length)];
+    }
+
+    public int[] strides() {
+        return strides.clone();
+    }
+
+    public int stride(int dim) {
+        return strides[normDim("stride", dim, shape.length)];
+    }
+
+    public long offset() {
+        return offset;
+    }
+
+    public int dim() {
+        return shape.length;
+    }
+
+    public long numel() {
+        return numel(shape);
+    }
+
+    public Storage storage() {
+        ensureOpen("storage");
+        return storage;
+    }
+
+    public Device device() {
+        return storage.device();
+    }
+
+    /** The backend that computes this tensor's operations on the current thread. */
+    public Backend backend() {
+        return Backends.forDevice(storage.device());
+    }
+
+    public boolean isContiguous() {
+        int expected = 1;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            if (shape[d] != 1 && strides[d] != expected) {
+                return false;
+            }
+            expected *= shape[d];
+        }
+        return true;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Frees this view; the storage is freed with its last view. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed) {
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+            }
+            storage.release();
+        }
+    }
+
+    /** Throws IllegalStateException naming {@code op} if this tensor was closed. */
+    public Tensor ensureOpen(String op) {
+        if (closed || storage.isFreed()) {
+            throw new IllegalStateException(op + ": tensor " + Arrays.toString(shape) + " was closed (used after close or after its scope ended)");
+        }
+        return this;
+    }
+
+    @Override
+    public String toString() {
+        if (closed) {
+            return "Tensor(closed, shape=" + Arrays.toString(shape) + ")";
+        }
+        StringBuilder sb = new StringBuilder("Tensor(shape=").append(Arrays.toString(shape));
+        if (numel() <= 64) {
+            sb.append(", data=").append(Arrays.toString(toArray()));
+        }
+        if (requiresGrad) {
+            sb.append(gradFn != null ? ", grad_fn=" + gradFn : ", requires_grad=true");
+        }
+        return sb.append(')').toString();
+    }
+
+    // =====================================================================================
+    // host transfer
+    // =====================================================================================
+
+    /** The elements in row-major order. */
+    public float[] toArray() {
+        ensureOpen("toArray");
+        float[] out = new float[Math.toIntExact(numel())];
+        backend().read(this, out, 0);
+        return out;
+    }
+
+    public float[][] toArray2D() {
+        requireRank("toArray2D", "self", 2);
+        float[] flat = toArray();
+        float[][] out = new float[shape[0]][shape[1]];
+        for (int i = 0; i < shape[0]; i++) {
+            System.arraycopy(flat, i * shape[1], out[i], 0, shape[1]);
+        }
+        return out;
+    }
+
+    public float[][][] toArray3D() {
+        requireRank("toArray3D", "self", 3);
+        float[] flat = toArray();
+        float[][][] out = new float[shape[0]][shape[1]][shape[2]];
+        for (int i = 0; i < shape[0]; i++) {
+            for (int j = 0; j < shape[1]; j++) {
+                System.arraycopy(flat, (i * shape[1] + j) * shape[2], out[i][j], 0, shape[2]);
+            }
+        }
+        return out;
+    }
+
+    /** The single element of a one-element tensor. */
+    public float item() {
+        if (numel() != 1) {
+            throw new IllegalArgumentException("item: tensor has " + numel() + " elements " + Arrays.toString(shape) + ", expected 1");
+        }
+        return toArray()[0];
+    }
+
+    /** The element at {@code index} (one per dimension). */
+    public float get(int... index) {
+        return select(index).item();
+    }
+
+    private Tensor select(int[] index) {
+        if (index.length != shape.length) {
+            throw new IllegalArgumentException("get: expected " + shape.length + " indices, got " + index.length);
+        }
+        long off = offset;
+        for (int d = 0; d < index.length; d++) {
+            int i = index[d] < 0 ? index[d] + shape[d] : index[d];
+            if (i < 0 || i >= shape[d]) {
+                throw new IndexOutOfBoundsException("get: index " + index[d] + " out of range for dim " + d + " of size " + shape[d]);
+            }
+            off += (long) i * strides[d];
+        }
+        return new Tensor(storage, off, new int[0], new int[0]);
+    }
+
+    /** Copies to {@code device} (returns a new tensor even on the same device: PyTorch returns self). */
+    public Tensor to(Device device) {
+        ensureOpen("to");
+        if (device.equals(device())) {
+            return alias();
+        }
+        Tensor out = zeros(device, shape);
+        float[] host = toArray();
+        out.backend().write(out, host, 0);
+        return record(out, "To", g -> new Tensor[] {g.to(device())}, this);
+    }
+
+    // =====================================================================================
+    // autograd
+    // =====================================================================================
+
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    /** Marks a leaf tensor as needing gradients; returns this. */
+    public Tensor requiresGrad(boolean on) {
+        if (gradFn != null && !on) {
+            throw new IllegalStateException("requiresGrad: cannot turn off on a non-leaf tensor; use detach()");
+        }
+        this.requiresGrad = on;
+        return this;
+    }
+
+    /** Accumulated gradient of a leaf, or null. */
+    public Tensor grad() {
+        return grad;
+    }
+
+    /** Replaces the gradient (null clears it, freeing the old one). */
+    public void setGrad(Tensor g) {
+        if (grad != null && grad != g) {
+            grad.close();
+        }
+        grad = g;
+    }
+
+    /** Frees the gradient (PyTorch set_to_none=True). */
+    public void zeroGrad() {
+        setGrad(null);
+    }
+
+    public Node gradFn() {
+        return gradFn;
+    }
+
+    public int outputIndex() {
+        return outputIndex;
+    }
+
+    public boolean isLeaf() {
+        return gradFn == null;
+    }
+
+    /** For autograd nodes with several outputs: marks {@code this} as output {@code index} of {@code node}. */
+    public Tensor attach(Node node, int index) {
+        this.gradFn = node;
+        this.outputIndex = index;
+        this.requiresGrad = true;
+        return this;
+    }
+
+    /** Backward from a one-element tensor (gradient 1). */
+    public void backward() {
+        if (numel() != 1) {
+            throw new IllegalArgumentException("backward: grad can be implicitly created only for one-element outputs, got shape "
+                    + Arrays.toString(shape) + "; pass the output gradient");
+        }
+        try (GradMode.Guard g = GradMode.noGrad()) {
+            Tensor one = full(1f, shape);
+            Engine.backward(this, one, false);
+        }
+    }
+
+    /** Backward with the given gradient of this tensor. */
+    public void backward(Tensor gradient) {
+        backward(gradient, false);
+    }
+
+    public void backward(Tensor gradient, boolean retainGraph) {
+        requireSameShape("backward", "gradient", gradient);
+        Engine.backward(this, gradient, retainGraph);
+    }
+
+    /** Adds {@code g} into this leaf's gradient (allocated outside any scope: it belongs to the leaf). */
+    public void accumulateGrad(Tensor g) {
+        try (GradMode.Guard ng = GradMode.noGrad()) {
+            if (grad == null) {
+                grad = detachedCopy(g.shape().length == shape.length ? g : g.reshape(shape));
+            } else {
+                grad.addInPlace(g, 1f);
+            }
+        }
+    }
+
+    /** A copy that no scope owns. */
+    private static Tensor detachedCopy(Tensor src) {
+        Tensor[] holder = new Tensor[1];
+        Scope.runUnscoped(() -> holder[0] = src.contiguousCopy());
+        return holder[0];
+    }
+
+    /** A view of the same data that is not part of the graph. */
+    public Tensor detach() {
+        ensureOpen("detach");
+        return new Tensor(storage, offset, shape.clone(), strides.clone());
+    }
+
+    /** Records {@code out} as produced from {@code inputs} when any needs a gradient. */
+    static Tensor record(Tensor out, String name, Function<Tensor, Tensor[]> backward, Tensor... inputs) {
+        if (!GradMode.isEnabled()) {
+            return out;
+        }
+        boolean any = false;
+        for (Tensor t : inputs) {
+            any |= t != null && t.requiresGrad;
+        }
+        if (!any) {
+            return out;
+        }
+        out.attach(new Node(name, 1, inputs) {
+            @Override
+            protected Tensor[] backward(Tensor[] gradOutputs) {
+                return backward.apply(gradOutputs[0]);
+            }
+        }, 0);
+        return out;
+    }
+
+    // =====================================================================================
+    // views
+    // =====================================================================================
+
+    /** A view with a new shape; one dimension may be -1. Copies if the data is not contiguous. */
+    public Tensor reshape(int... newShape) {
+        ensureOpen("reshape");
+        int[] s = inferShape("reshape", newShape, numel());
+        if (isContiguous()) {
+            return viewNoCheck(s, "Reshape");
+        }
+        return contiguous().viewNoCheck(s, "Reshape");
+    }
+
+    /** Like {@link #reshape} but never copies: non-contiguous input is an error. */
+    public Tensor view(int... newShape) {
+        ensureOpen("view");
+        int[] s = inferShape("view", newShape, numel());
+        if (!isContiguous()) {
+            throw new IllegalArgumentException("view: tensor of shape " + Arrays.toString(shape) + " with strides "
+                    + Arrays.toString(strides) + " is not contiguous; use reshape()");
+        }
+        return viewNoCheck(s, "View");
+    }
+
+    private Tensor viewNoCheck(int[] s, String name) {
+        Tensor out = new Tensor(storage, offset, s, contiguousStrides(s));
+        int[] orig = shape.clone();
+        return record(out, name, g -> new Tensor[] {g.reshape(orig)}, this);
+    }
+
+    /** Flattens to 1-D. */
+    public Tensor flatten() {
+        return reshape(-1);
+    }
+
+    /** Swaps two dimensions (a view). */
+    public Tensor transpose(int dim0, int dim1) {
+        ensureOpen("transpose");
+        int a = normDim("transpose", dim0, shape.length);
+        int b = normDim("transpose", dim1, shape.length);
+        int[] s = shape.clone();
+        int[] st = strides.clone();
+        s[a] = shape[b];
+        s[b] = shape[a];
+        st[a] = strides[b];
+        st[b] = strides[a];
+        Tensor out = new Tensor(storage, offset, s, st);
+        return record(out, "Transpose", g -> new Tensor[] {g.transpose(a, b)}, this);
+    }
+
+    /** Transpose of a 2-D tensor. */
+    public Tensor t() {
+        requireRank("t", "self", 2);
+        return transpose(0, 1);
+    }
+
+    /** Reorders dimensions (a view): result dim i is input dim perm[i]. */
+    public Tensor permute(int... perm) {
+        ensureOpen("permute");
+        if (perm.length != shape.length) {
+            throw new IllegalArgumentException("permute: argument 'perm' has " + perm.length + " dims, expected " + shape.length);
+        }
+        int[] s = new int[perm.length];
+        int[] st = new int[perm.length];
+        int[] inverse = new int[perm.length];
+        boolean[] used = new boolean[perm.length];
+        for (int i = 0; i < perm.length; i++) {
+            int p = normDim("permute", perm[i], shape.length);
+            if (used[p]) {
+                throw new IllegalArgumentException("permute: argument 'perm' repeats dim " + p + ": " + Arrays.toString(perm));
+            }
+            used[p] = true;
+            s[i] = shape[p];
+            st[i] = strides[p];
+            inverse[p] = i;
+        }
+        Tensor out = new Tensor(storage, offset, s, st);
+        return record(out, "Permute", g -> new Tensor[] {g.permute(inverse)}, this);
+    }
+
+    /** Elements start..start+length-1 along {@code dim} (a view). */
+    public Tensor narrow(int dim, int start, int length) {
+        ensureOpen("narrow");
+        int d = normDim("narrow", dim, shape.length);
+        if (start < 0) {
+            start += shape[d];
+        }
+        if (start < 0 || length < 0 || start + length > shape[d]) {
+            throw new IndexOutOfBoundsException("narrow: start " + start + " + length " + length
+                    + " out of range for dim " + d + " of size " + shape[d]);
+        }
+        int[] s = shape.clone();
+        s[d] = length;
+        Tensor out = new Tensor(storage, offset + (long) start * strides[d], s, strides.clone());
+        int st = start;
+        int[] full = shape.clone();
+        return record(out, "Narrow", g -> {
+            Tensor z = zeros(g.device(), full);
+            z.narrowNoGrad(d, st, g.shape[d]).copyFrom(g);
+            return new Tensor[] {z};
+        }, this);
+    }
+
+    private Tensor narrowNoGrad(int d, int start, int length) {
+        int[] s = shape.clone();
+        s[d] = length;
+        return new Tensor(storage, offset + (long) start * strides[d], s, strides.clone());
+    }
+
+    /** Python-style slice [start, end) along dim (negative indices count from the end). */
+    public Tensor slice(int dim, int start, int end) {
+        int d = normDim("slice", dim, shape.length);
+        int n = shape[d];
+        int s = Math.max(0, Math.min(n, start < 0 ? start + n : start));
+        int e = Math.max(s, Math.min(n, end < 0 ? end + n : end));
+        return narrow(d, s, e - s);
+    }
+
+    /** Removes {@code dim} by taking index {@code index} (a view). */
+    public Tensor select(int dim, int index) {
+        ensureOpen("select");
+        int d = normDim("select", dim, shape.length);
+        int i = index < 0 ? index + shape[d] : index;
+        if (i < 0 || i >= shape[d]) {
+            throw new IndexOutOfBoundsException("select: index " + index + " out of range for dim " + d + " of size " + shape[d]);
+        }
+        return narrow(d, i, 1).squeeze(d);
+    }
+
+    /** Removes every size-1 dimension. */
+    public Tensor squeeze() {
+        ensureOpen("squeeze");
+        int n = 0;
+        for (int x : shape) {
+            n += x == 1 ? 0 : 1;
+        }
+        int[] s = new int[n];
+        int[] st = new int[n];
+        for (int i = 0, k = 0; i < shape.length; i++) {
+            if (shape[i] != 1) {
+                s[k] = shape[i];
+                st[k++] = strides[i];
+            }
+        }
+        Tensor out = new Tensor(storage, offset, s, st);
+        int[] orig = shape.clone();
+        return record(out, "Squeeze", g -> new Tensor[] {g.reshape(orig)}, this);
+    }
+
+    /** Removes {@code dim} if its size is 1 (else returns an equal view), as PyTorch. */
+    public Tensor squeeze(int dim) {
+        ensureOpen("squeeze");
+        int d = normDim("squeeze", dim, shape.length);
+        if (shape[d] != 1) {
+            return alias();
+        }
+        int[] s = new int[shape.length - 1];
+        int[] st = new int[shape.length - 1];
+        for (int i = 0, k = 0; i < shape.length; i++) {
+            if (i != d) {
+                s[k] = shape[i];
+                st[k++] = strides[i];
+            }
+        }
+        Tensor out = new Tensor(storage, offset, s, st);
+        return record(out, "Squeeze", g -> new Tensor[] {g.unsqueeze(d)}, this);
+    }
+
+    /** Inserts a size-1 dimension at {@code dim} (0..rank). */
+    public Tensor unsqueeze(int dim) {
+        ensureOpen("unsqueeze");
+        int d = normDim("unsqueeze", dim, shape.length + 1);
+        int[] s = new int[shape.length + 1];
+        int[] st = new int[shape.length + 1];
+        for (int i = 0, k = 0; i < s.length; i++) {
+            if (i == d) {
+                s[i] = 1;
+                st[i] = d < shape.length ? strides[d] * shape[d] : 1;
+            } else {
+                s[i] = shape[k];
+                st[i] = strides[k++];
+            }
+        }
+        Tensor out = new Tensor(storage, offset, s, st);
+        return record(out, "Unsqueeze", g -> new Tensor[] {g.squeeze(d)}, this);
+    }
+
+    /** A new view of the same elements, in the graph as an identity. */
+    private Tensor alias() {
+        return new Tensor(storage, offset, shape.clone(), strides.clone()).inheritGraph(this);
+    }
+
+    /** Broadcasts to {@code newShape} without copying (size-1 dims get stride 0); -1 keeps a size. */
+    public Tensor expand(int... newShape) {
+        ensureOpen("expand");
+        if (newShape.length < shape.length) {
+            throw new IllegalArgumentException("expand: target " + Arrays.toString(newShape) + " has fewer dims than "
+                    + Arrays.toString(shape));
+        }
+        int lead = newShape.length - shape.length;
+        int[] s = new int[newShape.length];
+        int[] st = new int[newShape.length];
+        for (int i = 0; i < newShape.length; i++) {
+            int src = i - lead;
+            int want = newShape[i];
+            if (src < 0) {
+                if (want < 0) {
+                    throw new IllegalArgumentException("expand: -1 not allowed for new leading dim " + i);
+                }
+                s[i] = want;
+                st[i] = 0;
+            } else if (want == -1 || want == shape[src]) {
+                s[i] = shape[src];
+                st[i] = strides[src];
+            } else if (shape[src] == 1) {
+                s[i] = want;
+                st[i] = 0;
+            } else {
+                throw new IllegalArgumentException("expand: size " + shape[src] + " at dim " + src + " of "
+                        + Arrays.toString(shape) + " cannot expand to " + want + " (target " + Arrays.toString(newShape) + ")");
+            }
+        }
+        Tensor out = new Tensor(storage, offset, s, st);
+        int[] orig = shape.clone();
+        return record(out, "Expand", g -> new Tensor[] {sumTo(g, orig)}, this);
+    }
+
+    /** This tensor if contiguous (as a new view), else a contiguous copy. */
+    public Tensor contiguous() {
+        ensureOpen("contiguous");
+        if (isContiguous()) {
+            return alias();
+        }
+        Tensor out = contiguousCopy();
+        return record(out, "Contiguous", g -> new Tensor[] {g}, this);
+    }
+
+    private Tensor inheritGraph(Tensor src) {
+        return record(this, "Alias", g -> new Tensor[] {g}, src);
+    }
+
+    private Tensor contiguousCopy() {
+        Tensor out = zeros(device(), shape);
+        if (numel() > 0) {
+            backend().copy(out, this);
+        }
+        return out;
+    }
+
+    /** A contiguous copy that stays in the graph. */
+    public Tensor copy() {
+        ensureOpen("clone");
+        Tensor out = contiguousCopy();
+        return record(out, "Clone", g -> new Tensor[] {g}, this);
+    }
+
+    // =====================================================================================
+    // in-place (not recorded; refused on tensors that need grad while recording)
+    // =====================================================================================
+
+    private void checkInPlace(String op) {
+        ensureOpen(op);
+        if (requiresGrad && GradMode.isEnabled()) {
+            throw new IllegalStateException(op + ": in-place operation on a tensor that requires grad; use GradMode.noGrad()");
+        }
+    }
+
+    /** Copies {@code src} (broadcast to this shape) into this tensor; returns this. */
+    public Tensor copyFrom(Tensor src) {
+        checkInPlace("copy_");
+        src.ensureOpen("copy_");
+        requireSameDevice("copy_", "src", src);
+        Tensor s = src.broadcastTo("copy_", "src", shape);
+        if (numel() > 0) {
+            backend().copy(this, s);
+        }
+        return this;
+    }
+
+    /** Sets every element to {@code value}; returns this. */
+    public Tensor fill(float value) {
+        checkInPlace("fill_");
+        if (numel() > 0) {
+            backend().fill(this, value);
+        }
+        return this;
+    }
+
+    public Tensor zero() {
+        return fill(0f);
+    }
+
+    /** this += alpha * other (other broadcast to this shape); returns this. */
+    public Tensor addInPlace(Tensor other, float alpha) {
+        checkInPlace("add_");
+        requireSameDevice("add_", "other", other);
+        requireContiguous("add_", "self", this);
+        Tensor o = other.broadcastTo("add_", "other", shape);
+        if (numel() > 0) {
+            backend().addScaled(this, this, o, alpha);
+        }
+        return this;
+    }
+
+    /** this *= value; returns this. */
+    public Tensor mulInPlace(float value) {
+        checkInPlace("mul_");
+        requireContiguous("mul_", "self", this);
+        if (numel() > 0) {
+            backend().binaryScalar(BinaryOp.MUL, this, this, value);
+        }
+        return this;
+    }
+
+    // =====================================================================================
+    // elementwise
+    // =====================================================================================
+
+    private Tensor unaryOp(UnaryOp op, String name, Function<Tensor, Tensor> derivative) {
+        ensureOpen(name);
+        Tensor out = zeros(device(), shape);
+        if (numel() > 0) {
+            backend().unary(op, out, this);
+        }
+        return record(out, name, g -> new Tensor[] {g.mul(derivative.apply(out))}, this);
+    }
+
+    private Tensor unaryNoGrad(UnaryOp op, String name) {
+        ensureOpen(name);
+        Tensor out = zeros(device(), shape);
+        if (numel() > 0) {
+            backend().unary(op, out, this);
+        }
+        return out;
+    }
+
+    public Tensor neg() {
+        ensureOpen("neg");
+        Tensor out = unaryNoGrad(UnaryOp.NEG, "neg");
+        return record(out, "Neg", g -> new Tensor[] {g.neg()}, this);
+    }
+
+    public Tensor exp() {
+        return unaryOp(UnaryOp.EXP, "exp", y -> y);
+    }
+
+    public Tensor log() {
+        Tensor self = this;
+        Tensor out = unaryNoGrad(UnaryOp.LOG, "log");
+        return record(out, "Log", g -> new Tensor[] {g.div(self)}, this);
+    }
+
+    public Tensor tanh() {
+        return unaryOp(UnaryOp.TANH, "tanh", y -> y.mul(y).rsub(1f));
+    }
+
+    public Tensor sigmoid() {
+        return unaryOp(UnaryOp.SIGMOID, "sigmoid", y -> y.mul(y.rsub(1f)));
+    }
+
+    public Tensor relu() {
+        return unaryOp(UnaryOp.RELU, "relu", y -> y.unaryNoGrad(UnaryOp.STEP, "relu"));
+    }
+
+    public Tensor sqrt() {
+        return unaryOp(UnaryOp.SQRT, "sqrt", y -> y.mul(2f).unaryNoGrad(UnaryOp.RECIPROCAL, "sqrt"));
+    }
+
+    public Tensor abs() {
+        Tensor self = this;
+        Tensor out = unaryNoGrad(UnaryOp.ABS, "abs");
+        return record(out, "Abs", g -> new Tensor[] {g.mul(self.unaryNoGrad(UnaryOp.SIGN, "abs"))}, this);
+    }
+
+    public Tensor square() {
+        Tensor self = this;
+        Tensor out = unaryNoGrad(UnaryOp.SQUARE, "square");
+        return record(out, "Square", g -> new Tensor[] {g.mul(self).mul(2f)}, this);
+    }
+
+    public Tensor sign() {
+        return unaryNoGrad(UnaryOp.SIGN, "sign");
+    }
+
+    /** x^p elementwise. */
+    public Tensor pow(float p) {
+        Tensor self = this;
+        Tensor out = scalarOp(BinaryOp.POW, p, "pow");
+        return record(out, "Pow", g -> new Tensor[] {g.mul(self.scalarOp(BinaryOp.POW, p - 1, "pow")).mul(p)}, this);
+    }
+
+    private Tensor scalarOp(BinaryOp op, float s, String name) {
+        ensureOpen(name);
+        Tensor out = zeros(device(), shape);
+        if (numel() > 0) {
+            backend().binaryScalar(op, out, this, s);
+        }
+        return out;
+    }
+
+    public Tensor add(float s) {
+        Tensor out = scalarOp(BinaryOp.ADD, s, "add");
+        return record(out, "AddScalar", g -> new Tensor[] {g}, this);
+    }
+
+    public Tensor sub(float s) {
+        return add(-s);
+    }
+
+    /** s - this. */
+    public Tensor rsub(float s) {
+        Tensor out = scalarOp(BinaryOp.RSUB, s, "rsub");
+        return record(out, "RSub", g -> new Tensor[] {g.neg()}, this);
+    }
+
+    public Tensor mul(float s) {
+        Tensor out = scalarOp(BinaryOp.MUL, s, "mul");
+        return record(out, "MulScalar", g -> new Tensor[] {g.mul(s)}, this);
+    }
+
+    public Tensor div(float s) {
+        return mul(1f / s);
+    }
+
+    public Tensor gt(float s) {
+        return scalarOp(BinaryOp.GT, s, "gt");
+    }
+
+    public Tensor lt(float s) {
+        return scalarOp(BinaryOp.LT, s, "lt");
+    }
+
+    public Tensor eq(float s) {
+        return scalarOp(BinaryOp.EQ, s, "eq");
+    }
+
+    /** Clamps to [lo, hi]. */
+    public Tensor clamp(float lo, float hi) {
+        Tensor self = this;
+        Tensor lower = scalarOp(BinaryOp.MAX, lo, "clamp");
+        Tensor out = lower.scalarOp(BinaryOp.MIN, hi, "clamp");
+        lower.close();
+        return record(out, "Clamp", g -> {
+            Tensor mask = self.scalarOp(BinaryOp.GE, lo, "clamp").mul(self.scalarOp(BinaryOp.LE, hi, "clamp"));
+            return new Tensor[] {g.mul(mask)};
+        }, this);
+    }
+
+    private Tensor binaryOp(BinaryOp op, Tensor other, String name) {
+        ensureOpen(name);
+        other.ensureOpen(name);
+        requireSameDevice(name, "other", other);
+        int[] s = broadcastShapes(name, shape, other.shape);
+        Tensor out = zeros(device(), s);
+        if (numel(s) > 0) {
+            backend().binary(op, out, broadcastTo(name, "self", s), other.broadcastTo(name, "other", s));
+        }
+        return out;
+    }
+
+    public Tensor add(Tensor other) {
+        Tensor out = binaryOp(BinaryOp.ADD, other, "add");
+        int[] sa = shape.clone();
+        int[] sb = other.shape.clone();
+        return record(out, "Add", g -> new Tensor[] {sumTo(g, sa), sumTo(g, sb)}, this, other);
+    }
+
+    public Tensor sub(Tensor other) {
+        Tensor out = binaryOp(BinaryOp.SUB, other, "sub");
+        int[] sa = shape.clone();
+        int[] sb = other.shape.clone();
+        return record(out, "Sub", g -> new Tensor[] {sumTo(g, sa), sumTo(g.neg(), sb)}, this, other);
+    }
+
+    public Tensor mul(Tensor other) {
+        Tensor self = this;
+        Tensor out = binaryOp(BinaryOp.MUL, other, "mul");
+        return record(out, "Mul", g -> new Tensor[] {
+            self.requiresGrad ? sumTo(g.mul(other), self.shape) : null,
+            other.requiresGrad ? sumTo(g.mul(self), other.shape) : null}, this, other);
+    }
+
+    public Tensor div(Tensor other) {
+        Tensor self = this;
+        Tensor out = binaryOp(BinaryOp.DIV, other, "div");
+        return record(out, "Div", g -> new Tensor[] {
+            self.requiresGrad ? sumTo(g.div(other), self.shape) : null,
+            other.requiresGrad ? sumTo(g.mul(out).div(other).neg(), other.shape) : null}, this, other);
+    }
+
+    /** Elementwise maximum (gradient to the larger; ties to this). */
+    public Tensor maximum(Tensor other) {
+        Tensor self = this;
+        Tensor out = binaryOp(BinaryOp.MAX, other, "maximum");
+        return record(out, "Maximum", g -> {
+            Tensor mask = self.binaryOp(BinaryOp.GE, other, "maximum");
+            return new Tensor[] {sumTo(g.mul(mask), self.shape), sumTo(g.mul(mask.rsub(1f)), other.shape)};
+        }, this, other);
+    }
+
+    public Tensor minimum(Tensor other) {
+        Tensor self = this;
+        Tensor out = binaryOp(BinaryOp.MIN, other, "minimum");
+        return record(out, "Minimum", g -> {
+            Tensor mask = self.binaryOp(BinaryOp.LE, other, "minimum");
+            return new Tensor[] {sumTo(g.mul(mask), self.shape), sumTo(g.mul(mask.rsub(1f)), other.shape)};
+        }, this, other);
+    }
+
+    public Tensor gt(Tensor other) {
+        return binaryOp(BinaryOp.GT, other, "gt");
+    }
+
+    public Tensor lt(Tensor other) {
+        return binaryOp(BinaryOp.LT, other, "lt");
+    }
+
+    public Tensor eq(Tensor other) {
+        return binaryOp(BinaryOp.EQ, other, "eq");
+    }
+
+    /** cond != 0 ? a : b, broadcasting all three. */
+    public static Tensor where(Tensor cond, Tensor a, Tensor b) {
+        cond.ensureOpen("where");
+        a.ensureOpen("where");
+        b.ensureOpen("where");
+        a.requireSameDevice("where", "b", b);
+        a.requireSameDevice("where", "cond", cond);
+        int[] s = broadcastShapes("where", broadcastShapes("where", cond.shape, a.shape), b.shape);
+        Tensor out = zeros(a.device(), s);
+        if (numel(s) > 0) {
+            a.backend().where(out, cond.broadcastTo("where", "cond", s), a.broadcastTo("where", "a", s),
+                    b.broadcastTo("where", "b", s));
+        }
+        return record(out, "Where", g -> {
+            Tensor zero = zeros(g.device(), g.shape);
+            return new Tensor[] {null, sumTo(where(cond, g, zero), a.shape), sumTo(where(cond, zero, g), b.shape)};
+        }, cond, a, b);
+    }
+
+    // =====================================================================================
+    // reductions
+    // =====================================================================================
+
+    /** Sum of all elements (0-d). */
+    public Tensor sum() {
+        ensureOpen("sum");
+        Tensor flat = contiguousNoGrad();
+        Tensor out = zeros(device());
+        if (numel() > 0) {
+            backend().reduce(ReduceOp.SUM, out, flat, 1, Math.toIntExact(numel()), 1);
+        }
+        int[] s = shape.clone();
+        return record(out, "Sum", g -> new Tensor[] {g.reshape(ones(s.length)).expand(s).contiguousNoGrad()}, this);
+    }
+
+    private static int[] ones(int n) {
+        int[] r = new int[n];
+        Arrays.fill(r, 1);
+        return r;
+    }
+
+    public Tensor sum(int dim, boolean keepDim) {
+        return reduceDim(ReduceOp.SUM, dim, keepDim, "sum");
+    }
+
+    public Tensor mean() {
+        long n = numel();
+        return sum().div((float) n);
+    }
+
+    public Tensor mean(int dim, boolean keepDim) {
+        int d = normDim("mean", dim, shape.length);
+        return sum(d, keepDim).div((float) shape[d]);
+    }
+
+    /** Maximum along dim (gradient to the first maximal element). */
+    public Tensor max(int dim, boolean keepDim) {
+        return reduceDim(ReduceOp.MAX, dim, keepDim, "max");
+    }
+
+    public Tensor min(int dim, boolean keepDim) {
+        return reduceDim(ReduceOp.MIN, dim, keepDim, "min");
+    }
+
+    /** Maximum over all elements (0-d, not differentiable). */
+    public Tensor max() {
+        return flatten().max(0, false).detach();
+    }
+
+    /** Index of the maximum along dim, as float values (exact below 2^24). */
+    public Tensor argmax(int dim, boolean keepDim) {
+        return reduceDim(ReduceOp.ARGMAX, dim, keepDim, "argmax");
+    }
+
+    public Tensor argmin(int dim, boolean keepDim) {
+        return reduceDim(ReduceOp.ARGMIN, dim, keepDim, "argmin");
+    }
+
+    private Tensor reduceDim(ReduceOp op, int dim, boolean keepDim, String name) {
+        ensureOpen(name);
+        int d = normDim(name, dim, shape.length);
+        int n = shape[d];
+        if (n == 0 && op != ReduceOp.SUM) {
+            throw new IllegalArgumentException(name + ": cannot reduce over dim " + d + " of size 0 in " + Arrays.toString(shape));
+        }
+        int outer = prod(shape, 0, d);
+        int inner = prod(shape, d + 1, shape.length);
+        int[] kept = shape.clone();
+        kept[d] = 1;
+        Tensor out = zeros(device(), kept);
+        if (outer * inner > 0) {
+            backend().reduce(op, out, contiguousNoGrad(), outer, n, inner);
+        }
+        Tensor result = keepDim ? out : out.squeezeNoGrad(d);
+        int[] s = shape.clone();
+        Tensor self = this;
+        switch (op) {
+            case SUM:
+                return record(result, "Sum", g -> new Tensor[] {(keepDim ? g : g.unsqueeze(d)).expand(s).contiguousNoGrad()}, this);
+            case MAX:
+            case MIN: {
+                Tensor idx = reduceIndices(op == ReduceOp.MAX ? ReduceOp.ARGMAX : ReduceOp.ARGMIN, d, outer, n, inner);
+                return record(result, op == ReduceOp.MAX ? "Max" : "Min", g -> {
+                    Tensor z = zeros(g.device(), s);
+                    int[] ix = idx.toIntArray();
+                    z.backend().scatterAdd(z, (keepDim ? g : g.unsqueeze(d)).contiguousNoGrad(), outer, n, inner, 1, ix);
+                    return new Tensor[] {z};
+                }, self);
+            }
+            default:
+                return result;
+        }
+    }
+
+    private Tensor reduceIndices(ReduceOp op, int d, int outer, int n, int inner) {
+        int[] kept = shape.clone();
+        kept[d] = 1;
+        Tensor out = zeros(device(), kept);
+        backend().reduce(op, out, contiguousNoGrad(), outer, n, inner);
+        return out;
+    }
+
+    private Tensor squeezeNoGrad(int d) {
+        try (GradMode.Guard g = GradMode.noGrad()) {
+            return squeeze(d);
+        }
+    }
+
+    /** Elements as ints (for index tensors holding integral floats). */
+    public int[] toIntArray() {
+        float[] f = toArray();
+        int[] r = new int[f.length];
+        for (int i = 0; i < f.length; i++) {
+            r[i] = Math.round(f[i]);
+            if (r[i] != f[i]) {
+                throw new IllegalArgumentException("toIntArray: element " + i + " = " + f[i] + " is not an integer");
+            }
+        }
+        return r;
+    }
+
+    /** Contiguous data without recording (the same tensor if already contiguous). */
+    Tensor contiguousNoGrad() {
+        return isContiguous() ? this : contiguousCopy();
+    }
+
+    /** Softmax along dim. */
+    public Tensor softmax(int dim) {
+        return softmaxImpl(dim, false);
+    }
+
+    /** Log-softmax along dim. */
+    public Tensor logSoftmax(int dim) {
+        return softmaxImpl(dim, true);
+    }
+
+    private Tensor softmaxImpl(int dim, boolean log) {
+        String name = log ? "log_softmax" : "softmax";
+        ensureOpen(name);
+        int d = normDim(name, dim, shape.length);
+        int outer = prod(shape, 0, d);
+        int inner = prod(shape, d + 1, shape.length);
+        Tensor out = zeros(device(), shape);
+        if (numel() > 0) {
+            backend().softmax(out, contiguousNoGrad(), outer, shape[d], inner, log);
+        }
+        if (log) {
+            // d/dx = g - softmax * sum(g)
+            return record(out, "LogSoftmax", g -> new Tensor[] {g.sub(out.exp().mul(g.sum(d, true)))}, this);
+        }
+        // d/dx = y * (g - sum(g * y))
+        return record(out, "Softmax", g -> new Tensor[] {out.mul(g.sub(g.mul(out).sum(d, true)))}, this);
+    }
+
+    // =====================================================================================
+    // linear algebra
+    // =====================================================================================
+
+    /**
+     * Matrix product with torch.matmul's rules: 1-D·1-D dot, 2-D·2-D, and batched products whose
+     * batch dimensions broadcast.
+     */
+    public Tensor matmul(Tensor other) {
+        ensureOpen("matmul");
+        other.ensureOpen("matmul");
+        requireSameDevice("matmul", "other", other);
+        if (shape.length == 0 || other.shape.length == 0) {
+            throw new IllegalArgumentException("matmul: both arguments need at least 1 dim, got " + Arrays.toString(shape)
+                    + " and " + Arrays.toString(other.shape));
+        }
+        if (shape.length == 1 && other.shape.length == 1) {
+            return unsqueeze(0).matmul(other.unsqueeze(1)).reshape();
+        }
+        if (shape.length == 1) {
+            return unsqueeze(0).matmul(other).squeeze(-2);
+        }
+        if (other.shape.length == 1) {
+            return matmul(other.unsqueeze(1)).squeeze(-1);
+        }
+        int m = shape[shape.length - 2];
+        int k = shape[shape.length - 1];
+        int k2 = other.shape[other.shape.length - 2];
+        int n = other.shape[other.shape.length - 1];
+        if (k != k2) {
+            throw new IllegalArgumentException("matmul: inner dimensions differ: self " + Arrays.toString(shape) + " has "
+                    + k + " columns, other " + Arrays.toString(other.shape) + " has " + k2 + " rows");
+        }
+        int[] batchA = Arrays.copyOf(shape, shape.length - 2);
+        int[] batchB = Arrays.copyOf(other.shape, other.shape.length - 2);
+        int[] batch = broadcastShapes("matmul", batchA, batchB);
+        int nb = prod(batch, 0, batch.length);
+        int[] outShape = Arrays.copyOf(batch, batch.length + 2);
+        outShape[batch.length] = m;
+        outShape[batch.length + 1] = n;
+        Tensor out = zeros(device(), outShape);
+        if (numel(outShape) > 0) {
+            Tensor a = gemmOperand(this, batch, m, k);
+            Tensor b = gemmOperand(other, batch, k, n);
+            int la = layout(a);
+            int lb = layout(b);
+            long sa = nb == 1 ? 0 : batchStride(a);
+            long sb = nb == 1 ? 0 : batchStride(b);
+            backend().gemm(la == 2, lb == 2, m, n, k, 1f, a.storage, a.offset, ld(a, la), sa,
+                    b.storage, b.offset, ld(b, lb), sb, 0f, out.storage, out.offset, Math.max(n, 1), (long) m * n, nb);
+        }
+        Tensor self = this;
+        return record(out, "MatMul", g -> new Tensor[] {
+            self.requiresGrad ? sumTo(g.matmul(other.transpose(-1, -2)), self.shape) : null,
+            other.requiresGrad ? sumTo(self.transpose(-1, -2).matmul(g), other.shape) : null}, this, other);
+    }
+
+    /** Broadcasts the batch dims and returns a view whose matrices gemm can address with one stride. */
+    private static Tensor gemmOperand(Tensor t, int[] batch, int rows, int cols) {
+        int[] full = Arrays.copyOf(batch, batch.length + 2);
+        full[batch.length] = rows;
+        full[batch.length + 1] = cols;
+        Tensor e = t.broadcastTo("matmul", "operand", full);
+        if (layout(e) != 0 && (batch.length == 0 || batchStride(e) != Long.MIN_VALUE)) {
+            return e;
+        }
+        return e.contiguousCopy();
+    }
+
+    /** 1 if the last two dims are row-major addressable, 2 if column-major (transposed), 0 if neither. */
+    private static int layout(Tensor t) {
+        int r = t.shape.length;
+        int rows = t.shape[r - 2];
+        int cols = t.shape[r - 1];
+        int sr = t.strides[r - 2];
+        int sc = t.strides[r - 1];
+        if ((sc == 1 || cols <= 1) && (rows <= 1 || sr >= Math.max(cols, 1))) {
+            return 1;
+        }
+        if ((sr == 1 || rows <= 1) && (cols <= 1 || sc >= Math.max(rows, 1))) {
+            return 2;
+        }
+        return 0;
+    }
+
+    /** Leading dimension for gemm given the layout from {@link #layout}. */
+    private static int ld(Tensor t, int layout) {
+        int r = t.shape.length;
+        int rows = t.shape[r - 2];
+        int cols = t.shape[r - 1];
+        if (layout == 1) {
+            return rows <= 1 ? Math.max(cols, 1) : t.strides[r - 2];
+        }
+        return cols <= 1 ? Math.max(rows, 1) : t.strides[r - 1];
+    }
+
+    /** The one stride that steps between matrices of the batch dims, or Long.MIN_VALUE if there is none. */
+    private static long batchStride(Tensor t) {
+        int r = t.shape.length;
+        long stride = Long.MIN_VALUE;
+        long nextExpected = Long.MIN_VALUE;
+        for (int d = r - 3; d >= 0; d--) {
+            if (t.shape[d] == 1) {
+                continue;
+            }
+            if (stride == Long.MIN_VALUE) {
+                stride = t.strides[d];
+                nextExpected = stride * t.shape[d];
+            } else if (t.strides[d] == nextExpected) {
+                nextExpected *= t.shape[d];
+            } else {
+                return Long.MIN_VALUE;
+            }
+        }
+        return stride == Long.MIN_VALUE ? 0 : stride;
+    }
+
+    // =====================================================================================
+    // joining and indexing
+    // =====================================================================================
+
+    /** Concatenates along an existing dim. */
+    public static Tensor concat(List<Tensor> tensors, int dim) {
+        if (tensors.isEmpty()) {
+            throw new IllegalArgumentException("concat: argument 'tensors' is empty");
+        }
+        Tensor first = tensors.get(0).ensureOpen("concat");
+        int d = normDim("concat", dim, first.shape.length);
+        int[] s = first.shape.clone();
+        int total = 0;
+        for (int i = 0; i < tensors.size(); i++) {
+            Tensor t = tensors.get(i).ensureOpen("concat");
+            first.requireSameDevice("concat", "tensors[" + i + "]", t);
+            if (t.shape.length != s.length) {
+                throw new IllegalArgumentException("concat: tensors[" + i + "] has rank " + t.shape.length + ", expected " + s.length);
+            }
+            for (int k = 0; k < s.length; k++) {
+                if (k != d && t.shape[k] != s[k]) {
+                    throw new IllegalArgumentException("concat: tensors[" + i + "] has shape " + Arrays.toString(t.shape)
+                            + ", expected " + Arrays.toString(s) + " except in dim " + d);
+                }
+            }
+            total += t.shape[d];
+        }
+        s[d] = total;
+        Tensor out = zeros(first.device(), s);
+        int[] starts = new int[tensors.size()];
+        int pos = 0;
+        for (int i = 0; i < tensors.size(); i++) {
+            Tensor t = tensors.get(i);
+            starts[i] = pos;
+            if (t.numel() > 0) {
+                Tensor dst = out.narrowNoGrad(d, pos, t.shape[d]);
+                first.backend().copy(dst, t);
+                dst.close();
+            }
+            pos += t.shape[d];
+        }
+        Tensor[] ins = tensors.toArray(new Tensor[0]);
+        return record(out, "Cat", g -> {
+            Tensor[] r = new Tensor[ins.length];
+            for (int i = 0; i < ins.length; i++) {
+                r[i] = ins[i].requiresGrad ? g.narrow(d, starts[i], ins[i].shape[d]).contiguous() : null;
+            }
+            return r;
+        }, ins);
+    }
+
+    /** Stacks equal-shaped tensors along a new dim. */
+    public static Tensor stack(List<Tensor> tensors, int dim) {
+        if (tensors.isEmpty()) {
+            throw new IllegalArgumentException("stack: argument 'tensors' is empty");
+        }
+        int rank = tensors.get(0).dim();
+        int d = normDim("stack", dim, rank + 1);
+        int[] s0 = tensors.get(0).shape;
+        Tensor[] parts = new Tensor[tensors.size()];
+        for (int i = 0; i < parts.length; i++) {
+            Tensor t = tensors.get(i).ensureOpen("stack");
+            if (!Arrays.equals(t.shape, s0)) {
+                throw new IllegalArgumentException("stack: tensors[" + i + "] has shape " + Arrays.toString(t.shape)
+                        + ", expected " + Arrays.toString(s0));
+            }
+            parts[i] = t.unsqueeze(d);
+        }
+        return concat(Arrays.asList(parts), d);
+    }
+
+    /** Rows {@code index} along dim (torch.index_select). */
+    public Tensor indexSelect(int dim, int[] index) {
+        ensureOpen("index_select");
+        int d = normDim("index_select", dim, shape.length);
+        for (int j = 0; j < index.length; j++) {
+            if (index[j] < 0 || index[j] >= shape[d]) {
+                throw new IndexOutOfBoundsException("index_select: index[" + j + "] = " + index[j]
+                        + " out of range for dim " + d + " of size " + shape[d]);
+            }
+        }
+        int outer = prod(shape, 0, d);
+        int inner = prod(shape, d + 1, shape.length);
+        int[] s = shape.clone();
+        s[d] = index.length;
+        Tensor out = zeros(device(), s);
+        int[] idx = index.clone();
+        if (numel(s) > 0) {
+            backend().indexSelect(out, contiguousNoGrad(), outer, shape[d], inner, idx);
+        }
+        int[] full = shape.clone();
+        return record(out, "IndexSelect", g -> {
+            Tensor z = zeros(g.device(), full);
+            if (g.numel() > 0) {
+                z.backend().indexAdd(z, g.contiguousNoGrad(), outer, full[d], inner, idx);
+            }
+            return new Tensor[] {z};
+        }, this);
+    }
+
+    /** torch.gather: out[..., j, ...] = self[..., index[..., j, ...], ...] along dim; index has the output's shape. */
+    public Tensor gather(int dim, Tensor index) {
+        ensureOpen("gather");
+        index.ensureOpen("gather");
+        int d = normDim("gather", dim, shape.length);
+        if (index.shape.length != shape.length) {
+            throw new IllegalArgumentException("gather: argument 'index' has rank " + index.shape.length + ", expected " + shape.length);
+        }
+        for (int k = 0; k < shape.length; k++) {
+            if (k != d && index.shape[k] != shape[k]) {
+                throw new IllegalArgumentException("gather: argument 'index' has shape " + Arrays.toString(index.shape)
+                        + ", expected " + Arrays.toString(shape) + " except in dim " + d);
+            }
+        }
+        int[] idx = index.toIntArray();
+        for (int j = 0; j < idx.length; j++) {
+            if (idx[j] < 0 || idx[j] >= shape[d]) {
+                throw new IndexOutOfBoundsException("gather: index value " + idx[j] + " out of range for dim " + d + " of size " + shape[d]);
+            }
+        }
+        int outer = prod(shape, 0, d);
+        int inner = prod(shape, d + 1, shape.length);
+        int m = index.shape[d];
+        Tensor out = zeros(device(), index.shape);
+        if (out.numel() > 0) {
+            backend().gather(out, contiguousNoGrad(), outer, shape[d], inner, m, idx);
+        }
+        int[] full = shape.clone();
+        return record(out, "Gather", g -> {
+            Tensor z = zeros(g.device(), full);
+            if (g.numel() > 0) {
+                z.backend().scatterAdd(z, g.contiguousNoGrad(), outer, full[d], inner, m, idx);
+            }
+            return new Tensor[] {z};
+        }, this);
+    }
+
+    // =====================================================================================
+    // helpers
+    // =====================================================================================
+
+    /** Sums {@code g} down to {@code target} (the adjoint of broadcasting). */
+    public static Tensor sumTo(Tensor g, int[] target) {
+        if (Arrays.equals(g.shape, target)) {
+            return g;
+        }
+        Tensor r = g;
+        int lead = g.shape.length - target.length;
+        for (int i = 0; i < lead; i++) {
+            r = r.sum(0, false);
+        }
+        for (int i = 0; i < target.length; i++) {
+            if (target[i] == 1 && r.shape[i] != 1) {
+                r = r.sum(i, true);
+            }
+        }
+        return r;
+    }
+
+    /** A broadcast view of this tensor with {@code target} shape (no copy). */
+    public Tensor broadcastTo(String op, String arg, int[] target) {
+        if (Arrays.equals(shape, target)) {
+            return this;
+        }
+        if (shape.length > target.length) {
+            throw new IllegalArgumentException(op + ": argument '" + arg + "' of shape " + Arrays.toString(shape)
+                    + " cannot broadcast to " + Arrays.toString(target));
+        }
+        int lead = target.length - shape.length;
+        int[] st = new int[target.length];
+        for (int i = 0; i < target.length; i++) {
+            int src = i - lead;
+            if (src < 0) {
+                st[i] = 0;
+            } else if (shape[src] == target[i]) {
+                st[i] = strides[src];
+            } else if (shape[src] == 1) {
+                st[i] = 0;
+            } else {
+                throw new IllegalArgumentException(op + ": argument '" + arg + "' of shape " + Arrays.toString(shape)
+                        + " cannot broadcast to " + Arrays.toString(target));
+            }
+        }
+        return new Tensor(storage, offset, target.clone(), st);
+    }
+
+    public static int[] broadcastShapes(String op, int[] a, int[] b) {
+        int n = Math.max(a.length, b.length);
+        int[] r = new int[n];
+        for (int i = 0; i < n; i++) {
+            int x = i - (n - a.length) >= 0 ? a[i - (n - a.length)] : 1;
+            int y = i - (n - b.length) >= 0 ? b[i - (n - b.length)] : 1;
+            if (x != y && x != 1 && y != 1) {
+                throw new IllegalArgumentException(op + ": shapes " + Arrays.toString(a) + " and " + Arrays.toString(b)
+                        + " do not broadcast (dim " + i + ": " + x + " vs " + y + ")");
+            }
+            r[i] = x == 1 ? y : x;
+        }
+        return r;
+    }
+
+    public void requireRank(String op, String arg, int rank) {
+        if (shape.length != rank) {
+            throw new IllegalArgumentException(op + ": argument '" + arg + "' must be " + rank + "-D, got shape " + Arrays.toString(shape));
+        }
+    }
+
+    public void requireShape(String op, String arg, int... expected) {
+        ensureOpen(op);
+        if (!Arrays.equals(shape, expected)) {
+            throw new IllegalArgumentException(op + ": argument '" + arg + "' expected shape " + Arrays.toString(expected)
+                    + ", got " + Arrays.toString(shape));
+        }
+    }
+
+    private void requireSameShape(String op, String arg, Tensor other) {
+        other.ensureOpen(op);
+        if (!Arrays.equals(shape, other.shape)) {
+            throw new IllegalArgumentException(op + ": argument '" + arg + "' expected shape " + Arrays.toString(shape)
+                    + ", got " + Arrays.toString(other.shape));
+        }
+    }
+
+    public void requireSameDevice(String op, String arg, Tensor other) {
+        if (!device().equals(other.device())) {
+            throw new IllegalArgumentException(op + ": argument '" + arg + "' is on " + other.device() + ", expected "
+                    + device() + " (move it with to(device))");
+        }
+    }
+
+    private static void requireContiguous(String op, String arg, Tensor t) {
+        if (!t.isContiguous()) {
+            throw new IllegalArgumentException(op + ": argument '" + arg + "' must be contiguous");
+        }
+    }
+
+    public static long numel(int[] shape) {
+        long n = 1;
+        for (int s : shape) {
+            n *= s;
+        }
+        return n;
+    }
+
+    static int prod(int[] s, int from, int to) {
+        long p = 1;
+        for (int i = from; i < to; i++) {
+            p *= s[i];
+        }
+        return Math.toIntExact(p);
+    }
+
+    public static int[] contiguousStrides(int[] shape) {
+        int[] st = new int[shape.length];
+        int acc = 1;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            st[d] = acc;
+            acc *= Math.max(shape[d], 1);
+        }
+        return st;
+    }
+
+    static int normDim(String op, int dim, int rank) {
+        int d = dim < 0 ? dim + rank : dim;
+        if (d < 0 || d >= rank) {
+            throw new IndexOutOfBoundsException(op + ": dim " + dim + " out of range for a tensor of rank "
+                    + (rank) + " (expected " + (-Math.max(rank, 1)) + ".." + (Math.max(rank, 1) - 1) + ")");
+        }
+        return d;
+    }
+
+    private static int[] checkShape(String op, int[] shape) {
+        for (int i = 0; i < shape.length; i++) {
+            if (shape[i] < 0) {
+                throw new IllegalArgumentException(op + ": argument 'shape' has negative size " + shape[i] + " at dim " + i
+                        + ": " + Arrays.toString(shape));
+            }
+        }
+        if (numel(shape) > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": shape " + Arrays.toString(shape) + " has more than 2^31-1 elements");
+        }
+        return shape.clone();
+    }
+
+    private static int[] inferShape(String op, int[] newShape, long numel) {
+        int[] s = newShape.clone();
+        int infer = -1;
+        long known = 1;
+        for (int i = 0; i < s.length; i++) {
+            if (s[i] == -1) {
+                if (infer >= 0) {
+                    throw new IllegalArgumentException(op + ": only one dimension can be -1, got " + Arrays.toString(newShape));
+                }
+                infer = i;
+            } else if (s[i] < 0) {
+                throw new IllegalArgumentException(op + ": invalid size " + s[i] + " in " + Arrays.toString(newShape));
+            } else {
+                known *= s[i];
+            }
+        }
+        if (infer >= 0) {
+            if (known == 0 || numel % known != 0) {
+                throw new IllegalArgumentException(op + ": shape " + Arrays.toString(newShape) + " is invalid for " + numel + " elements");
+            }
+            s[infer] = (int) (numel / known);
+        } else if (known != numel) {
+            throw new IllegalArgumentException(op + ": shape " + Arrays.toString(newShape) + " is invalid for " + numel + " elements");
+        }
+        return s;
+    }
+}

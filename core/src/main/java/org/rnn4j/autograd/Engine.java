@@ -1,0 +1,92 @@
+package org.rnn4j.autograd;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import org.rnn4j.Tensor;
+
+/** Reverse-mode walk of the recorded graph. */
+public final class Engine {
+    private Engine() {
+    }
+
+    /**
+     * Accumulates d(root)/d(leaf) * gradRoot into every leaf that requires grad.
+     * Saved activations are freed afterwards unless {@code retainGraph}.
+     */
+    public static void backward(Tensor root, Tensor gradRoot, boolean retainGraph) {
+        Node rootNode = root.gradFn();
+        if (rootNode == null) {
+            if (root.requiresGrad()) {
+                root.accumulateGrad(gradRoot);
+                return;
+            }
+            throw new IllegalStateException("backward: tensor does not require grad and has no grad_fn");
+        }
+        List<Node> order = topologicalOrder(rootNode);
+        Map<Node, Tensor[]> pending = new IdentityHashMap<>();
+        Tensor[] first = new Tensor[rootNode.outputCount()];
+        first[root.outputIndex()] = gradRoot;
+        pending.put(rootNode, first);
+        try (GradMode.Guard g = GradMode.noGrad()) {
+            for (Node node : order) {
+                Tensor[] gradOut = pending.remove(node);
+                if (gradOut == null) {
+                    continue;
+                }
+                Tensor[] inputs = node.inputs();
+                Tensor[] gradIn = node.runBackward(gradOut);
+                for (int i = 0; i < inputs.length; i++) {
+                    Tensor in = inputs[i];
+                    if (in == null || gradIn[i] == null) {
+                        continue;
+                    }
+                    Node producer = in.gradFn();
+                    if (producer == null) {
+                        in.accumulateGrad(gradIn[i]);
+                    } else {
+                        Tensor[] slots = pending.computeIfAbsent(producer, n -> new Tensor[n.outputCount()]);
+                        int k = in.outputIndex();
+                        slots[k] = slots[k] == null ? gradIn[i] : slots[k].add(gradIn[i]);
+                    }
+                }
+                if (!retainGraph) {
+                    node.releaseAll();
+                }
+            }
+        }
+    }
+
+    private static List<Node> topologicalOrder(Node root) {
+        // iterative DFS post-order, reversed: every node before the nodes it depends on
+        List<Node> post = new ArrayList<>();
+        Map<Node, Boolean> seen = new IdentityHashMap<>();
+        ArrayDeque<Object[]> stack = new ArrayDeque<>();
+        stack.push(new Object[] {root, 0});
+        seen.put(root, Boolean.TRUE);
+        while (!stack.isEmpty()) {
+            Object[] top = stack.peek();
+            Node n = (Node) top[0];
+            int i = (Integer) top[1];
+            Tensor[] ins = n.inputs();
+            if (ins == null) {
+                throw new IllegalStateException(n.name() + ": backward through the graph a second time; its saved tensors were freed");
+            }
+            if (i < ins.length) {
+                top[1] = i + 1;
+                Tensor in = ins[i];
+                if (in != null && in.gradFn() != null && !seen.containsKey(in.gradFn())) {
+                    seen.put(in.gradFn(), Boolean.TRUE);
+                    stack.push(new Object[] {in.gradFn(), 0});
+                }
+            } else {
+                stack.pop();
+                post.add(n);
+            }
+        }
+        java.util.Collections.reverse(post);
+        return post;
+    }
+}

@@ -1,0 +1,156 @@
+package org.rnn4j.backend;
+
+import org.rnn4j.Device;
+import org.rnn4j.Tensor;
+
+/**
+ * The kernel contract. A backend runs coarse operations over whole tensors, so that a native
+ * backend pays one JNI crossing per operation, never per element, and one per recurrent layer
+ * and direction, never per time step.
+ *
+ * <p>Contract for every method, checked by {@link org.rnn4j.Tensor} before the call so that a
+ * backend never sees bad input:
+ * <ul>
+ *   <li>all tensors are open and live on {@link #device()};</li>
+ *   <li>{@code out} tensors are contiguous unless the method says otherwise, and do not overlap
+ *       inputs except when they are the very same view (in-place);</li>
+ *   <li>inputs may be arbitrary strided views (broadcast dimensions have stride 0) whose shape
+ *       equals {@code out}'s shape unless the method says otherwise;</li>
+ *   <li>{@code int[]} index arguments are already range-checked.</li>
+ * </ul>
+ * Backends are found with {@link java.util.ServiceLoader}; see {@link Backends}.
+ */
+public interface Backend {
+
+    /** Short name used to force a backend: {@code -Drnn4j.backend=NAME} or {@code RNN4J_BACKEND=NAME}. */
+    String name();
+
+    /** The device whose memory this backend computes on. */
+    Device device();
+
+    /** Higher wins when several backends serve the same device. Reference = 0, native CPU = 100. */
+    int priority();
+
+    /**
+     * Whether the backend can run here (native library loaded, device present). Called once;
+     * must not throw. When false, {@link #unavailableReason()} says why.
+     */
+    boolean isAvailable();
+
+    default String unavailableReason() {
+        return "";
+    }
+
+    /** Allocates zero-filled storage for {@code numel} floats on {@link #device()}. */
+    Storage allocate(long numel);
+
+    // ---- data movement -------------------------------------------------------------------
+
+    /** out[i] = src[i] elementwise over out's shape; out may be a strided view (used by copy_/narrow writes). */
+    void copy(Tensor out, Tensor src);
+
+    /** out[i] = value; out may be a strided view. */
+    void fill(Tensor out, float value);
+
+    /** Copies the logical elements of {@code src} (any strides) into {@code dst} in row-major order. */
+    void read(Tensor src, float[] dst, int dstOffset);
+
+    /** Writes {@code src} in row-major order into {@code out} (contiguous). */
+    void write(Tensor out, float[] src, int srcOffset);
+
+    // ---- elementwise ---------------------------------------------------------------------
+
+    void unary(UnaryOp op, Tensor out, Tensor x);
+
+    void binary(BinaryOp op, Tensor out, Tensor a, Tensor b);
+
+    /** out = op(a, scalar). */
+    void binaryScalar(BinaryOp op, Tensor out, Tensor a, float scalar);
+
+    /** out = a + alpha * b (axpy over whole tensors; out may alias a). */
+    void addScaled(Tensor out, Tensor a, Tensor b, float alpha);
+
+    /** out = cond != 0 ? a : b. */
+    void where(Tensor out, Tensor cond, Tensor a, Tensor b);
+
+    // ---- reductions ----------------------------------------------------------------------
+
+    /**
+     * Reduces contiguous {@code x} seen as (outer, n, inner) over the middle dimension into
+     * contiguous {@code out} of (outer, inner). ARGMAX/ARGMIN store the index as a float.
+     */
+    void reduce(ReduceOp op, Tensor out, Tensor x, int outer, int n, int inner);
+
+    /** Softmax (or log-softmax) of contiguous {@code x} seen as (outer, n, inner) over n. */
+    void softmax(Tensor out, Tensor x, int outer, int n, int inner, boolean log);
+
+    /** Sum of all elements of contiguous {@code x} as double (used by norms, losses). */
+    double sumAll(Tensor x);
+
+    /** Sum of squares of all elements of contiguous {@code x} as double. */
+    double sumSquares(Tensor x);
+
+    // ---- linear algebra ------------------------------------------------------------------
+
+    /**
+     * Batched row-major GEMM: for each b in [0, batch):
+     * C_b = alpha * op(A_b) * op(B_b) + beta * C_b, where op transposes when asked.
+     * Matrices are addressed as storage + offset + b * stride, with leading dimensions
+     * lda/ldb/ldc in floats (row-major: element (i, j) at i * ld + j). C must not overlap A or B.
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+              Storage a, long offA, int lda, long strideA,
+              Storage b, long offB, int ldb, long strideB,
+              float beta, Storage c, long offC, int ldc, long strideC, int batch);
+
+    // ---- indexing ------------------------------------------------------------------------
+
+    /**
+     * Contiguous x seen as (outer, n, inner); out (outer, idx.length, inner):
+     * out[o, j, i] = x[o, idx[j], i].
+     */
+    void indexSelect(Tensor out, Tensor x, int outer, int n, int inner, int[] idx);
+
+    /**
+     * Scatter-add, the adjoint of indexSelect: out (outer, n, inner) += g (outer, idx.length, inner)
+     * at rows idx (rows may repeat).
+     */
+    void indexAdd(Tensor out, Tensor g, int outer, int n, int inner, int[] idx);
+
+    /**
+     * Contiguous x (outer, n, inner), idx of length outer*m*inner; out (outer, m, inner):
+     * out[o, j, i] = x[o, idx[(o*m + j)*inner + i], i].
+     */
+    void gather(Tensor out, Tensor x, int outer, int n, int inner, int m, int[] idx);
+
+    /** Adjoint of gather: out (outer, n, inner) += g (outer, m, inner) at idx. */
+    void scatterAdd(Tensor out, Tensor g, int outer, int n, int inner, int m, int[] idx);
+
+    // ---- recurrent layers ----------------------------------------------------------------
+
+    /**
+     * Runs one layer in one or more directions over the whole (packed) sequence. Directions are
+     * independent; a backend may run them concurrently. See {@link RnnLayerArgs} for shapes.
+     */
+    void rnnForward(RnnLayerArgs... directions);
+
+    /** Backward of {@link #rnnForward}, walking the steps in reverse; same arguments plus gradients. */
+    void rnnBackward(RnnLayerArgs... directions);
+
+    // ---- losses and optimizers (fused) ---------------------------------------------------
+
+    /**
+     * Fused log-softmax + negative log-likelihood over logits (rows, classes), contiguous.
+     * lossPerRow[r] = -log_softmax(logits[r])[target[r]], 0 where target == ignoreIndex.
+     * If dlogits is not null it receives softmax(logits[r]) - onehot(target[r]) scaled by
+     * {@code gradScale[r]} (0 for ignored rows).
+     */
+    void crossEntropy(Tensor lossPerRow, Tensor dlogits, Tensor logits, int[] target, int ignoreIndex,
+                      float gradScale);
+
+    /**
+     * One fused optimizer step over one parameter tensor (all contiguous, same numel).
+     * See {@link OptimizerStep} for the rules.
+     */
+    void optimizerStep(OptimizerStep step, Tensor param, Tensor grad, Tensor state1, Tensor state2);
+}
