@@ -46,7 +46,8 @@ public final class HostStorage extends Storage {
             throw new IllegalArgumentException("tensor too large for host storage: " + numel + " floats (max "
                     + (Integer.MAX_VALUE - 2 * ALIGN) / 4 + ")");
         }
-        // alignedSlice rounds both ends to the alignment: pad the data to a multiple of it, plus one unit
+        // alignedSlice rounds both ends to ALIGN, so the payload is rounded up to a multiple of
+        // ALIGN first; one extra ALIGN covers the shift of the start
         long bytes = (numel * 4L + ALIGN - 1) / ALIGN * ALIGN + ALIGN;
         ByteBuffer raw = ByteBuffer.allocateDirect((int) bytes);
         ByteBuffer aligned = raw.alignedSlice(ALIGN).order(ByteOrder.nativeOrder());
