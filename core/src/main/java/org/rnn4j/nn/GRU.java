@@ -2,6 +2,7 @@ package org.rnn4j.nn;
 
 import org.rnn4j.Tensor;
 import org.rnn4j.backend.CellKind;
+import org.rnn4j.nn.rnn.PackedSequence;
 
 /**
  * GRU (torch.nn.GRU), gates r, z, n:
@@ -27,6 +28,15 @@ public final class GRU extends RNNBase {
 
     public RnnOutput forward(Tensor input, Tensor h0) {
         return forwardPadded(input, h0, null);
+    }
+
+    /** Packed variable-length batch; h0 (num_layers*D, N, H) in the caller's batch order, null = zeros. */
+    public PackedRnnOutput forward(PackedSequence input, Tensor h0) {
+        return forwardPacked(input, h0, null);
+    }
+
+    public PackedRnnOutput forward(PackedSequence input) {
+        return forwardPacked(input, null, null);
     }
 
     public static final class Builder extends RNNBase.Builder<Builder, GRU> {

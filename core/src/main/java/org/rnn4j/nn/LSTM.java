@@ -2,6 +2,7 @@ package org.rnn4j.nn;
 
 import org.rnn4j.Tensor;
 import org.rnn4j.backend.CellKind;
+import org.rnn4j.nn.rnn.PackedSequence;
 
 /**
  * LSTM (torch.nn.LSTM), gates i, f, g, o; c' = f ⊙ c + i ⊙ g; h' = o ⊙ tanh(c'), projected by
@@ -27,6 +28,15 @@ public final class LSTM extends RNNBase {
     /** h0 (num_layers*D, N, R) and c0 (num_layers*D, N, H); unbatched without N; null = zeros. */
     public RnnOutput forward(Tensor input, Tensor h0, Tensor c0) {
         return forwardPadded(input, h0, c0);
+    }
+
+    /** Packed variable-length batch; h0/c0 in the caller's batch order, null = zeros. */
+    public PackedRnnOutput forward(PackedSequence input, Tensor h0, Tensor c0) {
+        return forwardPacked(input, h0, c0);
+    }
+
+    public PackedRnnOutput forward(PackedSequence input) {
+        return forwardPacked(input, null, null);
     }
 
     public static final class Builder extends RNNBase.Builder<Builder, LSTM> {

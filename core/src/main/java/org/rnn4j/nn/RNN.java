@@ -3,6 +3,7 @@ package org.rnn4j.nn;
 import java.util.Locale;
 import org.rnn4j.Tensor;
 import org.rnn4j.backend.CellKind;
+import org.rnn4j.nn.rnn.PackedSequence;
 
 /** Elman RNN (torch.nn.RNN): h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), or relu. */
 public final class RNN extends RNNBase {
@@ -31,6 +32,15 @@ public final class RNN extends RNNBase {
     /** h0 (num_layers*D, N, H), or (num_layers*D, H) for unbatched input; null = zeros. */
     public RnnOutput forward(Tensor input, Tensor h0) {
         return forwardPadded(input, h0, null);
+    }
+
+    /** Packed variable-length batch; h0 (num_layers*D, N, H) in the caller's batch order, null = zeros. */
+    public PackedRnnOutput forward(PackedSequence input, Tensor h0) {
+        return forwardPacked(input, h0, null);
+    }
+
+    public PackedRnnOutput forward(PackedSequence input) {
+        return forwardPacked(input, null, null);
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.util.List;
 import org.rnn4j.Generator;
 import org.rnn4j.Tensor;
 import org.rnn4j.backend.CellKind;
+import org.rnn4j.nn.rnn.PackedSequence;
 
 /**
  * The configuration and layer stack shared by {@link RNN}, {@link LSTM} and {@link GRU}, with
@@ -185,6 +186,12 @@ public abstract class RNNBase extends Module {
             r[2] = r[2] == null ? null : r[2].indexSelect(1, unsortedIndices);
         }
         return r;
+    }
+
+    /** The layer stack on a PackedSequence; h0/c0 in the caller's batch order, null = zeros. */
+    protected PackedRnnOutput forwardPacked(PackedSequence input, Tensor h0, Tensor c0) {
+        Tensor[] r = forwardPackedData(input.data(), input.batchSizes(), input.sortedIndices(), input.unsortedIndices(), h0, c0);
+        return new PackedRnnOutput(input.withData(r[0]), r[1], r[2]);
     }
 
     private Tensor checkState(String op, String arg, Tensor s, boolean unbatched, int n, int size, org.rnn4j.Device device) {
