@@ -142,8 +142,8 @@ public interface Backend {
     /**
      * Fused log-softmax + negative log-likelihood over logits (rows, classes), contiguous.
      * lossPerRow[r] = -log_softmax(logits[r])[target[r]], 0 where target == ignoreIndex.
-     * If dlogits is not null it receives softmax(logits[r]) - onehot(target[r]) scaled by
-     * {@code gradScale[r]} (0 for ignored rows).
+     * If dlogits is not null it receives (softmax(logits[r]) - onehot(target[r])) * gradScale
+     * (0 for ignored rows); gradScale folds in the reduction (1/count for mean).
      */
     void crossEntropy(Tensor lossPerRow, Tensor dlogits, Tensor logits, int[] target, int ignoreIndex,
                       float gradScale);
