@@ -7,32 +7,13 @@
 // pre-activation sums (W_ih x + b_ih + W_hh h + b_hh, or the two halves where a cell needs them
 // apart). Gate orders are PyTorch's: LSTM i, f, g, o; GRU r, z, n.
 //
-// Accuracy: exp_approx and tanh_approx are Cephes-style single-precision approximations, kept
-// instead of ::expf / ::tanhf because libm calls do not vectorise without -ffast-math (which we
-// do not use: it needs glibc >= 2.35 vector math). Measured against double precision by
-// native/src/test/cpp/cell_math_test.cpp over [-90, 90]: max relative error of exp_approx,
-// sigmoid_approx and tanh_approx below 1e-6 (see that test for the numbers).
+// Accuracy: the activations are common.h's exp_approx / tanh_approx / sigmoid_approx (Cephes
+// polynomials, no libm calls, so the loops vectorise without -ffast-math); relative error below
+// 3e-7, measured by native/src/test/cpp/cell_math_test.cpp against double precision.
 #ifndef RNN4J_CELL_MATH_H
 #define RNN4J_CELL_MATH_H
 
-#if defined(__has_include)
-#if __has_include("common.h")
 #include "common.h"
-#endif
-#endif
-
-#ifndef RNN4J_HD
-#ifdef __CUDACC__
-#define RNN4J_HD __host__ __device__
-#else
-#define RNN4J_HD
-#endif
-#endif
-
-#include <math.h>
-#ifndef __CUDACC__
-#include <cstring>
-#endif
 
 namespace rnn4j {
 
@@ -47,54 +28,6 @@ RNN4J_HD inline int cell_gates(int kind) {
 // RNN h (H); LSTM i,f,g,o (4H), c (H), with projection also o*tanh(c) (H); GRU r,z,n, W_hn h + b_hn (4H).
 RNN4J_HD inline int cell_workspace_row(int kind, int hidden, int proj) {
     return kind == CELL_LSTM ? 5 * hidden + (proj > 0 ? hidden : 0) : kind == CELL_GRU ? 4 * hidden : hidden;
-}
-
-RNN4J_HD inline float int_bits_to_float(int i) {
-#ifdef __CUDA_ARCH__
-    return __int_as_float(i);
-#else
-    float f;
-    std::memcpy(&f, &i, sizeof f);
-    return f;
-#endif
-}
-
-// e^x: Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2, degree-6 polynomial for e^r (Cephes
-// expf coefficients), then scale by 2^k through the exponent bits. Inputs are clamped to
-// [-87.3, 88.3] so 2^k stays a normal float: below that e^x < 1.2e-38 and above it overflows anyway.
-RNN4J_HD inline float exp_approx(float x) {
-    x = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
-    float k = floorf(x * 1.44269504088896341f + 0.5f);
-    float r = x - k * 0.693359375f;
-    r = r - k * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    float e = p * r * r + r + 1.0f;
-    // k in [-126, 127]: split 2^k in two factors so k = 127 (x near 88.3) stays finite.
-    int ki = (int)k;
-    int k1 = ki >> 1;
-    return e * int_bits_to_float((k1 + 127) << 23) * int_bits_to_float((ki - k1 + 127) << 23);
-}
-
-RNN4J_HD inline float sigmoid_approx(float x) {
-    return 1.0f / (1.0f + exp_approx(-x));
-}
-
-// tanh: odd polynomial for |x| < 0.625 (Cephes tanhf, avoids the cancellation of the exp form
-// near 0), else 1 - 2 / (e^{2|x|} + 1) with the sign put back. Both are computed and selected so
-// the loop stays branch-free.
-RNN4J_HD inline float tanh_approx(float x) {
-    float ax = x < 0 ? -x : x;
-    float z = x * x;
-    float poly = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z
-                   + 1.33314422036e-1f) * z - 3.33332819422e-1f) * z * x + x;
-    float big = 1.0f - 2.0f / (exp_approx(2.0f * ax) + 1.0f);
-    big = x < 0 ? -big : big;
-    return ax < 0.625f ? poly : big;
 }
 
 // ---- forward, one hidden unit -------------------------------------------------------------

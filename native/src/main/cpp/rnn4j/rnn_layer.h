@@ -36,11 +36,7 @@
 
 // Runtime dispatch: AVX-512, AVX2+FMA, or SSE2 baseline, so the library keeps JavaCPP's
 // -march=x86-64 default and still runs wide on machines that have it.
-#if defined(__x86_64__) && !defined(RNN4J_NO_CLONES)
-#define RNN4J_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define RNN4J_CLONES
-#endif
+// (RNN4J_CLONES comes from common.h.)
 #define RNN4J_INLINE inline __attribute__((always_inline))
 
 // v16 values never cross a non-inlined call, so the AVX-512 ABI note does not apply.

@@ -8,7 +8,6 @@ import org.rnn4j.backend.BinaryOp;
 import org.rnn4j.backend.HostStorage;
 import org.rnn4j.backend.OptimizerStep;
 import org.rnn4j.backend.ReduceOp;
-import org.rnn4j.backend.ReferenceBackend;
 import org.rnn4j.backend.RnnLayerArgs;
 import org.rnn4j.backend.Storage;
 import org.rnn4j.backend.UnaryOp;
@@ -32,6 +31,8 @@ public final class NativeBackend implements Backend {
     private static final Object LOCK = new Object();
     private static volatile Boolean available;
     private static volatile String reason = "";
+    /** Total thread budget of one recurrent layer call (split between concurrent directions). */
+    private static volatile int rnnThreads = 1;
 
     public NativeBackend() {
     }
@@ -68,7 +69,9 @@ public final class NativeBackend implements Backend {
     private static boolean load() {
         try {
             Loader.load(NativeKernels.class);
-            NativeKernels.set_num_threads(threads());
+            Loader.load(RnnKernels.class);
+            rnnThreads = threads();
+            NativeKernels.set_num_threads(rnnThreads);
             return true;
         } catch (Throwable t) {
             // UnsatisfiedLinkError (no library for this platform, missing glibc symbol), or a
@@ -331,14 +334,83 @@ public final class NativeBackend implements Backend {
 
     @Override
     public void rnnForward(RnnLayerArgs... directions) {
-        // wired by rnn-kernels: the fused C++ layer kernels replace this delegation
-        ReferenceBackend.INSTANCE.rnnForward(directions);
+        rnnLayer(directions, false);
     }
 
     @Override
     public void rnnBackward(RnnLayerArgs... directions) {
-        // wired by rnn-kernels: the fused C++ layer kernels replace this delegation
-        ReferenceBackend.INSTANCE.rnnBackward(directions);
+        rnnLayer(directions, true);
+    }
+
+    /**
+     * One JNI crossing for the whole layer: two directions sharing their batch sizes (a
+     * bidirectional layer) go in one call and run concurrently in C++; anything else is split.
+     */
+    private static void rnnLayer(RnnLayerArgs[] dirs, boolean backward) {
+        int n = dirs.length;
+        if (n == 0) {
+            return;
+        }
+        if (n > 2 || (n == 2 && !java.util.Arrays.equals(dirs[0].batchSizes, dirs[1].batchSizes))) {
+            for (RnnLayerArgs a : dirs) {
+                rnnLayer(new RnnLayerArgs[] {a}, backward);
+            }
+            return;
+        }
+        long[] ptrs = new long[n * RnnKernels.SLOTS]; // (n, SLOTS) addresses, 0 = null
+        long[] lds = new long[n * RnnKernels.SLOTS]; // (n, SLOTS) row strides in floats
+        int[] dims = new int[n * RnnKernels.DIMS]; // (n, DIMS)
+        for (int k = 0; k < n; k++) {
+            RnnLayerArgs a = dirs[k];
+            int o = k * RnnKernels.SLOTS;
+            put(ptrs, lds, o + RnnKernels.X, a.x);
+            put(ptrs, lds, o + RnnKernels.H0, a.h0);
+            put(ptrs, lds, o + RnnKernels.C0, a.c0);
+            put(ptrs, lds, o + RnnKernels.W_IH, a.wIh);
+            put(ptrs, lds, o + RnnKernels.W_HH, a.wHh);
+            put(ptrs, lds, o + RnnKernels.B_IH, a.bIh);
+            put(ptrs, lds, o + RnnKernels.B_HH, a.bHh);
+            put(ptrs, lds, o + RnnKernels.W_HR, a.projSize > 0 ? a.wHr : null);
+            put(ptrs, lds, o + RnnKernels.Y, a.y);
+            put(ptrs, lds, o + RnnKernels.H_N, a.hN);
+            put(ptrs, lds, o + RnnKernels.C_N, a.cN);
+            put(ptrs, lds, o + RnnKernels.WS, a.workspace);
+            if (backward) {
+                put(ptrs, lds, o + RnnKernels.DY, a.dy);
+                put(ptrs, lds, o + RnnKernels.DH_N, a.dhN);
+                put(ptrs, lds, o + RnnKernels.DC_N, a.dcN);
+                put(ptrs, lds, o + RnnKernels.DX, a.dx);
+                put(ptrs, lds, o + RnnKernels.DH0, a.dh0);
+                put(ptrs, lds, o + RnnKernels.DC0, a.dc0);
+                put(ptrs, lds, o + RnnKernels.DW_IH, a.dWIh);
+                put(ptrs, lds, o + RnnKernels.DW_HH, a.dWHh);
+                put(ptrs, lds, o + RnnKernels.DB_IH, a.bIh != null ? a.dBIh : null);
+                put(ptrs, lds, o + RnnKernels.DB_HH, a.bHh != null ? a.dBHh : null);
+                put(ptrs, lds, o + RnnKernels.DW_HR, a.projSize > 0 ? a.dWHr : null);
+            }
+            int d = k * RnnKernels.DIMS;
+            dims[d] = a.kind.code();
+            dims[d + 1] = a.reverse ? 1 : 0;
+            dims[d + 2] = a.inputSize;
+            dims[d + 3] = a.hiddenSize;
+            dims[d + 4] = a.projSize;
+        }
+        int[] bs = dirs[0].batchSizes;
+        int rc = backward
+                ? RnnKernels.rnn_layer_backward(n, ptrs, lds, dims, bs, bs.length, rnnThreads)
+                : RnnKernels.rnn_layer_forward(n, ptrs, lds, dims, bs, bs.length, rnnThreads);
+        if (rc == RnnKernels.OUT_OF_MEMORY) {
+            throw new OutOfMemoryError("native rnn layer: could not allocate its scratch memory");
+        }
+    }
+
+    /** Address and row stride (in floats; 0 for 1-D) of a tensor view, into slot i. */
+    private static void put(long[] ptrs, long[] lds, int i, Tensor t) {
+        if (t == null) {
+            return;
+        }
+        ptrs[i] = addr(t);
+        lds[i] = t.dim() >= 2 ? t.stride(t.dim() - 2) : 0;
     }
 
     // ---- losses and optimizers -----------------------------------------------------------
