@@ -1,0 +1,16 @@
+package org.rnn4j.io;
+
+import java.io.IOException;
+
+/** A safetensors file (or stream) that is malformed, truncated, or holds something rnn4j cannot read. */
+public class SafeTensorsException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    public SafeTensorsException(String message) {
+        super(message);
+    }
+
+    public SafeTensorsException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

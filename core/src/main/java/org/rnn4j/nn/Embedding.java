@@ -1,0 +1,87 @@
+package org.rnn4j.nn;
+
+import java.util.Arrays;
+import org.rnn4j.Generator;
+import org.rnn4j.Tensor;
+
+/**
+ * Lookup table (torch.nn.Embedding): weight (V, E) from N(0, 1); the row of {@code paddingIdx}
+ * starts at zero and receives no gradient.
+ */
+public final class Embedding extends Module implements Layer {
+    private final int numEmbeddings;
+    private final int embeddingDim;
+    private final int paddingIdx;
+    private final Tensor weight;
+
+    public Embedding(int numEmbeddings, int embeddingDim) {
+        this(numEmbeddings, embeddingDim, -1, Generator.defaultGenerator());
+    }
+
+    /** @param paddingIdx a row index in [-V, V) (negative counts from the end), or -1 with V = none... use {@link #NONE} */
+    public Embedding(int numEmbeddings, int embeddingDim, int paddingIdx, Generator gen) {
+        if (numEmbeddings < 1 || embeddingDim < 1) {
+            throw new IllegalArgumentException("Embedding: num_embeddings and embedding_dim must be >= 1, got "
+                    + numEmbeddings + " and " + embeddingDim);
+        }
+        if (paddingIdx != NONE && (paddingIdx < -numEmbeddings || paddingIdx >= numEmbeddings)) {
+            throw new IllegalArgumentException("Embedding: padding_idx must be within num_embeddings (" + numEmbeddings
+                    + "), got " + paddingIdx);
+        }
+        this.numEmbeddings = numEmbeddings;
+        this.embeddingDim = embeddingDim;
+        this.paddingIdx = paddingIdx == NONE ? NONE : (paddingIdx < 0 ? paddingIdx + numEmbeddings : paddingIdx);
+        this.weight = registerParameter("weight", owned(() -> {
+            Tensor w = Tensor.randn(gen, numEmbeddings, embeddingDim);
+            if (this.paddingIdx != NONE) {
+                w.select(0, this.paddingIdx).fill(0f);
+            }
+            return w;
+        }));
+    }
+
+    /** No padding index. */
+    public static final int NONE = Integer.MIN_VALUE;
+
+    public Tensor weight() {
+        return weight;
+    }
+
+    /** Looks up ids of any shape; the result has shape ids.shape + (E). */
+    public Tensor forward(int[] ids, int... idsShape) {
+        long n = Tensor.numel(idsShape);
+        if (n != ids.length) {
+            throw new IllegalArgumentException("Embedding.forward: argument 'ids' has " + ids.length
+                    + " elements, shape " + Arrays.toString(idsShape) + " needs " + n);
+        }
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= numEmbeddings) {
+                throw new IndexOutOfBoundsException("Embedding.forward: ids[" + i + "] = " + ids[i]
+                        + " out of range [0, " + numEmbeddings + ")");
+            }
+        }
+        Tensor rows = weight.indexSelect(0, ids);
+        if (paddingIdx != NONE && weight.requiresGrad()) {
+            // zero gradient for the padding row: multiply its (zero) output rows by a 0/1 mask
+            float[] mask = new float[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+                mask[i] = ids[i] == paddingIdx ? 0f : 1f;
+            }
+            rows = rows.mul(Tensor.fromArray(mask, ids.length, 1));
+        }
+        int[] outShape = Arrays.copyOf(idsShape, idsShape.length + 1);
+        outShape[idsShape.length] = embeddingDim;
+        return rows.reshape(outShape);
+    }
+
+    /** Ids given as a tensor of integral values. */
+    @Override
+    public Tensor forward(Tensor ids) {
+        return forward(ids.toIntArray(), ids.shape());
+    }
+
+    @Override
+    public String toString() {
+        return "Embedding(" + numEmbeddings + ", " + embeddingDim + (paddingIdx != NONE ? ", padding_idx=" + paddingIdx : "") + ")";
+    }
+}

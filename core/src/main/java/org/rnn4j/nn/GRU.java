@@ -1,0 +1,61 @@
+package org.rnn4j.nn;
+
+import org.rnn4j.Tensor;
+import org.rnn4j.backend.CellKind;
+import org.rnn4j.nn.rnn.PackedSequence;
+
+/**
+ * GRU (torch.nn.GRU), gates r, z, n:
+ * r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz),
+ * n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h.
+ */
+public final class GRU extends RNNBase {
+    private GRU(Builder b) {
+        super(CellKind.GRU, b);
+    }
+
+    public GRU(int inputSize, int hiddenSize) {
+        this(builder().inputSize(inputSize).hiddenSize(hiddenSize).validated());
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public RnnOutput forward(Tensor input) {
+        return forwardPadded(input, null, null);
+    }
+
+    public RnnOutput forward(Tensor input, Tensor h0) {
+        return forwardPadded(input, h0, null);
+    }
+
+    /** Packed variable-length batch; h0 (num_layers*D, N, H) in the caller's batch order, null = zeros. */
+    public PackedRnnOutput forward(PackedSequence input, Tensor h0) {
+        return forwardPacked(input, h0, null);
+    }
+
+    public PackedRnnOutput forward(PackedSequence input) {
+        return forwardPacked(input, null, null);
+    }
+
+    public static final class Builder extends RNNBase.Builder<Builder, GRU> {
+        /** Rejected: projections are LSTM only (PyTorch raises too). */
+        public Builder projSize(int v) {
+            if (v != 0) {
+                throw new IllegalArgumentException("GRU: proj_size argument is only supported for LSTM, not GRU (got " + v + ")");
+            }
+            return this;
+        }
+
+        private Builder validated() {
+            validate("GRU");
+            return this;
+        }
+
+        @Override
+        public GRU build() {
+            return new GRU(validated());
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package org.rnn4j.nn;
+
+import org.rnn4j.Generator;
+import org.rnn4j.Tensor;
+import org.rnn4j.backend.CellKind;
+
+/** One GRU step (torch.nn.GRUCell), gates r, z, n with b_hn inside the reset product. */
+public final class GRUCell extends RNNCellBase {
+    public GRUCell(int inputSize, int hiddenSize) {
+        this(inputSize, hiddenSize, true, Generator.defaultGenerator());
+    }
+
+    public GRUCell(int inputSize, int hiddenSize, boolean bias, Generator gen) {
+        super(CellKind.GRU, inputSize, hiddenSize, bias, gen);
+    }
+
+    /** input (N, I) or (I); hx (N, H) or (H), null = zeros. Returns h'. */
+    public Tensor forward(Tensor input, Tensor hx) {
+        return step(input, hx, null)[0];
+    }
+
+    public Tensor forward(Tensor input) {
+        return forward(input, null);
+    }
+}

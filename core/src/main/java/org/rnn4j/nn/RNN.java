@@ -1,0 +1,83 @@
+package org.rnn4j.nn;
+
+import java.util.Locale;
+import org.rnn4j.Tensor;
+import org.rnn4j.backend.CellKind;
+import org.rnn4j.nn.rnn.PackedSequence;
+
+/** Elman RNN (torch.nn.RNN): h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), or relu. */
+public final class RNN extends RNNBase {
+    private RNN(Builder b) {
+        super(b.nonlinearity, b);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Single-layer tanh RNN with PyTorch's defaults. */
+    public RNN(int inputSize, int hiddenSize) {
+        this(builder().inputSize(inputSize).hiddenSize(hiddenSize).validated());
+    }
+
+    public String nonlinearity() {
+        return kind == CellKind.RNN_RELU ? "relu" : "tanh";
+    }
+
+    /** input (L, N, I) / (N, L, I) with batch_first / (L, I) unbatched; h0 zeros. */
+    public RnnOutput forward(Tensor input) {
+        return forwardPadded(input, null, null);
+    }
+
+    /** h0 (num_layers*D, N, H), or (num_layers*D, H) for unbatched input; null = zeros. */
+    public RnnOutput forward(Tensor input, Tensor h0) {
+        return forwardPadded(input, h0, null);
+    }
+
+    /** Packed variable-length batch; h0 (num_layers*D, N, H) in the caller's batch order, null = zeros. */
+    public PackedRnnOutput forward(PackedSequence input, Tensor h0) {
+        return forwardPacked(input, h0, null);
+    }
+
+    public PackedRnnOutput forward(PackedSequence input) {
+        return forwardPacked(input, null, null);
+    }
+
+    @Override
+    public String toString() {
+        String s = super.toString();
+        return kind == CellKind.RNN_RELU ? s.substring(0, s.length() - 1) + ", nonlinearity='relu')" : s;
+    }
+
+    public static final class Builder extends RNNBase.Builder<Builder, RNN> {
+        private CellKind nonlinearity = CellKind.RNN_TANH;
+
+        /** "tanh" (default) or "relu". */
+        public Builder nonlinearity(String name) {
+            switch (name.toLowerCase(Locale.ROOT)) {
+                case "tanh" -> nonlinearity = CellKind.RNN_TANH;
+                case "relu" -> nonlinearity = CellKind.RNN_RELU;
+                default -> throw new IllegalArgumentException("RNN: unknown nonlinearity '" + name + "', expected 'tanh' or 'relu'");
+            }
+            return this;
+        }
+
+        /** Rejected: projections are LSTM only (PyTorch raises too). */
+        public Builder projSize(int v) {
+            if (v != 0) {
+                throw new IllegalArgumentException("RNN: proj_size argument is only supported for LSTM, not RNN (got " + v + ")");
+            }
+            return this;
+        }
+
+        private Builder validated() {
+            validate("RNN");
+            return this;
+        }
+
+        @Override
+        public RNN build() {
+            return new RNN(validated());
+        }
+    }
+}

@@ -1,0 +1,348 @@
+package org.rnn4j.nn;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.rnn4j.Generator;
+import org.rnn4j.Tensor;
+import org.rnn4j.backend.CellKind;
+import org.rnn4j.nn.rnn.PackedSequence;
+
+/**
+ * The configuration and layer stack shared by {@link RNN}, {@link LSTM} and {@link GRU}, with
+ * PyTorch's semantics: parameters {@code weight_ih_l{k}[_reverse]}, {@code weight_hh_l{k}},
+ * {@code bias_ih_l{k}}, {@code bias_hh_l{k}}, {@code weight_hr_l{k}} (LSTM with proj_size), all
+ * initialised U(-1/sqrt(H), 1/sqrt(H)); layer k &gt; 0 reads both directions of layer k-1;
+ * h_n is ordered layer*D + direction; dropout between layers in training only.
+ *
+ * <p>Letters: L steps, N batch, I input_size, H hidden_size, P proj_size, R = P or H,
+ * D = 2 if bidirectional else 1, G gates.
+ */
+public abstract class RNNBase extends Module {
+    protected final CellKind kind;
+    protected final int inputSize;
+    protected final int hiddenSize;
+    protected final int numLayers;
+    protected final boolean bias;
+    protected final boolean batchFirst;
+    protected final float dropout;
+    protected final boolean bidirectional;
+    protected final int projSize;
+    private final Generator generator;
+    /** [layer][direction] */
+    private final RecurrentOp.Weights[][] weights;
+
+    protected RNNBase(CellKind kind, Builder<?, ?> b) {
+        this.kind = kind;
+        this.inputSize = b.inputSize;
+        this.hiddenSize = b.hiddenSize;
+        this.numLayers = b.numLayers;
+        this.bias = b.bias;
+        this.batchFirst = b.batchFirst;
+        this.dropout = b.dropout;
+        this.bidirectional = b.bidirectional;
+        this.projSize = b.projSize;
+        this.generator = b.generator;
+        int dirs = directions();
+        int g = kind.gates();
+        int r = outputSize();
+        float k = (float) (1 / Math.sqrt(hiddenSize));
+        weights = new RecurrentOp.Weights[numLayers][dirs];
+        for (int l = 0; l < numLayers; l++) {
+            int in = l == 0 ? inputSize : r * dirs;
+            for (int d = 0; d < dirs; d++) {
+                String sfx = "_l" + l + (d == 1 ? "_reverse" : "");
+                Tensor wIh = param("weight_ih" + sfx, k, g * hiddenSize, in);
+                Tensor wHh = param("weight_hh" + sfx, k, g * hiddenSize, r);
+                Tensor bIh = bias ? param("bias_ih" + sfx, k, g * hiddenSize) : null;
+                Tensor bHh = bias ? param("bias_hh" + sfx, k, g * hiddenSize) : null;
+                Tensor wHr = projSize > 0 ? param("weight_hr" + sfx, k, projSize, hiddenSize) : null;
+                weights[l][d] = new RecurrentOp.Weights(wIh, wHh, bIh, bHh, wHr);
+            }
+        }
+    }
+
+    private Tensor param(String name, float k, int... shape) {
+        return registerParameter(name, owned(() -> Tensor.uniform(generator, -k, k, shape)));
+    }
+
+    public int inputSize() {
+        return inputSize;
+    }
+
+    public int hiddenSize() {
+        return hiddenSize;
+    }
+
+    public int numLayers() {
+        return numLayers;
+    }
+
+    public boolean bidirectional() {
+        return bidirectional;
+    }
+
+    public boolean batchFirst() {
+        return batchFirst;
+    }
+
+    public int projSize() {
+        return projSize;
+    }
+
+    public float dropout() {
+        return dropout;
+    }
+
+    public boolean hasBias() {
+        return bias;
+    }
+
+    /** D: 2 if bidirectional, else 1. */
+    public int directions() {
+        return bidirectional ? 2 : 1;
+    }
+
+    /** R: proj_size if set, else hidden_size. */
+    public int outputSize() {
+        return projSize > 0 ? projSize : hiddenSize;
+    }
+
+    protected String name() {
+        return getClass().getSimpleName();
+    }
+
+    /**
+     * The layer stack on a padded input: (L, N, I), (N, L, I) with batch_first, or unbatched (L, I).
+     * h0 (num_layers*D, N, R) or unbatched (num_layers*D, R); null means zeros. Same for c0 (H).
+     */
+    protected RnnOutput forwardPadded(Tensor input, Tensor h0, Tensor c0) {
+        String op = name() + ".forward";
+        input.ensureOpen(op);
+        if (input.dim() != 2 && input.dim() != 3) {
+            throw new IllegalArgumentException(op + ": argument 'input' must be 3-D (batched) or 2-D (unbatched), got shape "
+                    + Arrays.toString(input.shape()));
+        }
+        boolean unbatched = input.dim() == 2;
+        if (input.size(-1) != inputSize) {
+            throw new IllegalArgumentException(op + ": argument 'input' expected input_size " + inputSize
+                    + " in its last dim, got shape " + Arrays.toString(input.shape()));
+        }
+        Tensor x3 = unbatched ? input.unsqueeze(1) : (batchFirst ? input.transpose(0, 1) : input);
+        int steps = x3.size(0);
+        int n = x3.size(1);
+        if (steps == 0) {
+            throw new IllegalArgumentException(op + ": expected sequence length to be larger than 0, got input shape "
+                    + Arrays.toString(input.shape()));
+        }
+        if (n == 0) {
+            throw new IllegalArgumentException(op + ": expected batch size to be larger than 0, got input shape "
+                    + Arrays.toString(input.shape()));
+        }
+        Tensor h = checkState(op, "h0", h0, unbatched, n, outputSize(), input.device());
+        Tensor c = kind == CellKind.LSTM ? checkState(op, "c0", c0, unbatched, n, hiddenSize, input.device()) : null;
+        if (kind != CellKind.LSTM && c0 != null) {
+            throw new IllegalArgumentException(op + ": argument 'c0' is only for LSTM");
+        }
+        int[] batchSizes = new int[steps];
+        Arrays.fill(batchSizes, n);
+        Tensor data = x3.reshape(steps * n, inputSize);
+        Tensor[] r = runLayers(data, batchSizes, h, c);
+        Tensor out = r[0].reshape(steps, n, directions() * outputSize());
+        Tensor hN = r[1];
+        Tensor cN = r[2];
+        if (unbatched) {
+            out = out.squeeze(1);
+            hN = hN.squeeze(1);
+            cN = cN == null ? null : cN.squeeze(1);
+        } else if (batchFirst) {
+            out = out.transpose(0, 1);
+        }
+        return new RnnOutput(out, hN, cN);
+    }
+
+    /**
+     * The layer stack on packed data (S, I) with batch sizes; h0/c0 in the caller's batch order,
+     * reordered with {@code sortedIndices}; h_n/c_n come back in the caller's order.
+     */
+    protected Tensor[] forwardPackedData(Tensor data, int[] batchSizes, int[] sortedIndices, int[] unsortedIndices,
+                                         Tensor h0, Tensor c0) {
+        String op = name() + ".forward";
+        data.ensureOpen(op);
+        if (data.dim() != 2 || data.size(1) != inputSize) {
+            throw new IllegalArgumentException(op + ": packed data expected shape (S, " + inputSize + "), got "
+                    + Arrays.toString(data.shape()));
+        }
+        int n = batchSizes[0];
+        Tensor h = checkState(op, "h0", h0, false, n, outputSize(), data.device());
+        Tensor c = kind == CellKind.LSTM ? checkState(op, "c0", c0, false, n, hiddenSize, data.device()) : null;
+        if (sortedIndices != null) {
+            h = h.indexSelect(1, sortedIndices);
+            c = c == null ? null : c.indexSelect(1, sortedIndices);
+        }
+        Tensor[] r = runLayers(data, batchSizes, h, c);
+        if (unsortedIndices != null) {
+            r[1] = r[1].indexSelect(1, unsortedIndices);
+            r[2] = r[2] == null ? null : r[2].indexSelect(1, unsortedIndices);
+        }
+        return r;
+    }
+
+    /** The layer stack on a PackedSequence; h0/c0 in the caller's batch order, null = zeros. */
+    protected PackedRnnOutput forwardPacked(PackedSequence input, Tensor h0, Tensor c0) {
+        Tensor[] r = forwardPackedData(input.data(), input.batchSizes(), input.sortedIndices(), input.unsortedIndices(), h0, c0);
+        return new PackedRnnOutput(input.withData(r[0]), r[1], r[2]);
+    }
+
+    private Tensor checkState(String op, String arg, Tensor s, boolean unbatched, int n, int size, org.rnn4j.Device device) {
+        int layers = numLayers * directions();
+        if (s == null) {
+            return Tensor.zeros(device, layers, n, size);
+        }
+        s.ensureOpen(op);
+        if (unbatched && s.dim() != 2) {
+            throw new IllegalArgumentException(op + ": for unbatched 2-D input, " + arg + " should also be 2-D ("
+                    + layers + ", " + size + ") but got " + s.dim() + "-D tensor of shape " + Arrays.toString(s.shape()));
+        }
+        if (!unbatched && s.dim() != 3) {
+            throw new IllegalArgumentException(op + ": for batched 3-D input, " + arg + " should also be 3-D ("
+                    + layers + ", " + n + ", " + size + ") but got " + s.dim() + "-D tensor of shape " + Arrays.toString(s.shape()));
+        }
+        Tensor s3 = unbatched ? s.unsqueeze(1) : s;
+        if (s3.size(0) != layers || s3.size(1) != n || s3.size(2) != size) {
+            int[] expected = unbatched ? new int[] {layers, size} : new int[] {layers, n, size};
+            throw new IllegalArgumentException(op + ": expected " + arg + " of shape " + Arrays.toString(expected)
+                    + ", got " + Arrays.toString(s.shape()));
+        }
+        return s3;
+    }
+
+    /** data (S, I) → [y (S, D*R), hN (layers*D, N, R), cN (layers*D, N, H) or null]. */
+    private Tensor[] runLayers(Tensor data, int[] batchSizes, Tensor h0, Tensor c0) {
+        int dirs = directions();
+        Tensor in = data;
+        List<Tensor> hs = new ArrayList<>();
+        List<Tensor> cs = new ArrayList<>();
+        for (int l = 0; l < numLayers; l++) {
+            Tensor h0l = h0.narrow(0, l * dirs, dirs);
+            Tensor c0l = c0 == null ? null : c0.narrow(0, l * dirs, dirs);
+            Tensor[] r = RecurrentOp.apply(kind, batchSizes, hiddenSize, projSize, in, h0l, c0l, weights[l]);
+            hs.add(r[1]);
+            if (r[2] != null) {
+                cs.add(r[2]);
+            }
+            in = r[0];
+            if (l < numLayers - 1 && dropout > 0 && isTraining()) {
+                in = Dropout.dropout(in, dropout, true, generator);
+            }
+        }
+        Tensor hN = numLayers == 1 ? hs.get(0) : Tensor.concat(hs, 0);
+        Tensor cN = cs.isEmpty() ? null : (numLayers == 1 ? cs.get(0) : Tensor.concat(cs, 0));
+        return new Tensor[] {in, hN, cN};
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder(name()).append('(').append(inputSize).append(", ").append(hiddenSize);
+        if (numLayers != 1) {
+            sb.append(", num_layers=").append(numLayers);
+        }
+        if (!bias) {
+            sb.append(", bias=False");
+        }
+        if (batchFirst) {
+            sb.append(", batch_first=True");
+        }
+        if (dropout != 0) {
+            sb.append(", dropout=").append(dropout);
+        }
+        if (bidirectional) {
+            sb.append(", bidirectional=True");
+        }
+        if (projSize != 0) {
+            sb.append(", proj_size=").append(projSize);
+        }
+        return sb.append(')').toString();
+    }
+
+    /** Builder with PyTorch's defaults; {@link #build()} validates and names the bad value. */
+    @SuppressWarnings("unchecked")
+    public abstract static class Builder<B extends Builder<B, M>, M extends RNNBase> {
+        protected int inputSize = -1;
+        protected int hiddenSize = -1;
+        protected int numLayers = 1;
+        protected boolean bias = true;
+        protected boolean batchFirst;
+        protected float dropout;
+        protected boolean bidirectional;
+        protected int projSize;
+        protected Generator generator = Generator.defaultGenerator();
+
+        public B inputSize(int v) {
+            inputSize = v;
+            return (B) this;
+        }
+
+        public B hiddenSize(int v) {
+            hiddenSize = v;
+            return (B) this;
+        }
+
+        public B numLayers(int v) {
+            numLayers = v;
+            return (B) this;
+        }
+
+        public B bias(boolean v) {
+            bias = v;
+            return (B) this;
+        }
+
+        public B batchFirst(boolean v) {
+            batchFirst = v;
+            return (B) this;
+        }
+
+        public B dropout(float v) {
+            dropout = v;
+            return (B) this;
+        }
+
+        public B bidirectional(boolean v) {
+            bidirectional = v;
+            return (B) this;
+        }
+
+        /** Seeded generator for the initial weights and the dropout masks. */
+        public B generator(Generator g) {
+            generator = java.util.Objects.requireNonNull(g, "generator");
+            return (B) this;
+        }
+
+        protected void validate(String name) {
+            if (inputSize < 1) {
+                throw new IllegalArgumentException(name + ": input_size must be >= 1, got " + inputSize);
+            }
+            if (hiddenSize < 1) {
+                throw new IllegalArgumentException(name + ": hidden_size must be >= 1, got " + hiddenSize);
+            }
+            if (numLayers < 1) {
+                throw new IllegalArgumentException(name + ": num_layers must be >= 1, got " + numLayers);
+            }
+            if (!(dropout >= 0 && dropout <= 1)) {
+                throw new IllegalArgumentException(name + ": dropout should be a number in range [0, 1] representing the "
+                        + "probability of an element being zeroed, got " + dropout);
+            }
+            if (projSize < 0) {
+                throw new IllegalArgumentException(name + ": proj_size should be a positive integer or zero to disable "
+                        + "projections, got " + projSize);
+            }
+            if (projSize >= hiddenSize) {
+                throw new IllegalArgumentException(name + ": proj_size has to be smaller than hidden_size, got proj_size "
+                        + projSize + " and hidden_size " + hiddenSize);
+            }
+        }
+
+        public abstract M build();
+    }
+}

@@ -1,0 +1,35 @@
+package org.rnn4j.nn;
+
+import org.rnn4j.Generator;
+import org.rnn4j.Tensor;
+import org.rnn4j.backend.CellKind;
+
+/** h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu), torch.nn.RNNCell. */
+public final class RNNCell extends RNNCellBase {
+    public RNNCell(int inputSize, int hiddenSize) {
+        this(inputSize, hiddenSize, true, "tanh", Generator.defaultGenerator());
+    }
+
+    /** @param nonlinearity "tanh" or "relu" */
+    public RNNCell(int inputSize, int hiddenSize, boolean bias, String nonlinearity, Generator gen) {
+        super(kindOf(nonlinearity), inputSize, hiddenSize, bias, gen);
+    }
+
+    private static CellKind kindOf(String nonlinearity) {
+        return switch (nonlinearity) {
+            case "tanh" -> CellKind.RNN_TANH;
+            case "relu" -> CellKind.RNN_RELU;
+            default -> throw new IllegalArgumentException("RNNCell: unknown nonlinearity '" + nonlinearity
+                    + "', expected 'tanh' or 'relu'");
+        };
+    }
+
+    /** input (N, I) or (I); hx (N, H) or (H), null = zeros. Returns h'. */
+    public Tensor forward(Tensor input, Tensor hx) {
+        return step(input, hx, null)[0];
+    }
+
+    public Tensor forward(Tensor input) {
+        return forward(input, null);
+    }
+}

@@ -1,0 +1,106 @@
+package org.rnn4j.nn;
+
+import java.util.Arrays;
+import org.rnn4j.Generator;
+import org.rnn4j.Tensor;
+import org.rnn4j.backend.CellKind;
+
+/**
+ * Shared by {@link RNNCell}, {@link LSTMCell}, {@link GRUCell}: one step, parameters
+ * {@code weight_ih} (G*H, I), {@code weight_hh} (G*H, H), {@code bias_ih}, {@code bias_hh} (G*H),
+ * initialised U(-1/sqrt(H), 1/sqrt(H)). A step runs through the same fused layer kernel as the
+ * full layers (one step, all rows active), so cells can be unrolled by hand and differentiated.
+ */
+public abstract class RNNCellBase extends Module {
+    protected final CellKind kind;
+    protected final int inputSize;
+    protected final int hiddenSize;
+    protected final boolean bias;
+    private final RecurrentOp.Weights[] weights;
+
+    protected RNNCellBase(CellKind kind, int inputSize, int hiddenSize, boolean bias, Generator gen) {
+        String name = getClass().getSimpleName();
+        if (inputSize < 1) {
+            throw new IllegalArgumentException(name + ": input_size must be >= 1, got " + inputSize);
+        }
+        if (hiddenSize < 1) {
+            throw new IllegalArgumentException(name + ": hidden_size must be >= 1, got " + hiddenSize);
+        }
+        this.kind = kind;
+        this.inputSize = inputSize;
+        this.hiddenSize = hiddenSize;
+        this.bias = bias;
+        int g = kind.gates() * hiddenSize;
+        float k = (float) (1 / Math.sqrt(hiddenSize));
+        Tensor wIh = registerParameter("weight_ih", owned(() -> Tensor.uniform(gen, -k, k, g, inputSize)));
+        Tensor wHh = registerParameter("weight_hh", owned(() -> Tensor.uniform(gen, -k, k, g, hiddenSize)));
+        Tensor bIh = bias ? registerParameter("bias_ih", owned(() -> Tensor.uniform(gen, -k, k, g))) : null;
+        Tensor bHh = bias ? registerParameter("bias_hh", owned(() -> Tensor.uniform(gen, -k, k, g))) : null;
+        this.weights = new RecurrentOp.Weights[] {new RecurrentOp.Weights(wIh, wHh, bIh, bHh, null)};
+    }
+
+    public int inputSize() {
+        return inputSize;
+    }
+
+    public int hiddenSize() {
+        return hiddenSize;
+    }
+
+    /** One step: input (N, I) or (I); h, c (N, H) or (H), null = zeros. Returns {h', c' or null}. */
+    protected Tensor[] step(Tensor input, Tensor h, Tensor c) {
+        String op = getClass().getSimpleName() + ".forward";
+        input.ensureOpen(op);
+        if (input.dim() != 1 && input.dim() != 2) {
+            throw new IllegalArgumentException(op + ": expected input to be 1-D or 2-D but received " + input.dim()
+                    + "-D tensor of shape " + Arrays.toString(input.shape()));
+        }
+        boolean unbatched = input.dim() == 1;
+        if (input.size(-1) != inputSize) {
+            throw new IllegalArgumentException(op + ": argument 'input' expected input_size " + inputSize
+                    + " in its last dim, got shape " + Arrays.toString(input.shape()));
+        }
+        Tensor x = unbatched ? input.unsqueeze(0) : input;
+        int n = x.size(0);
+        if (n == 0) {
+            throw new IllegalArgumentException(op + ": argument 'input' has batch size 0");
+        }
+        Tensor h0 = state(op, "hx", h, unbatched, n, input);
+        Tensor c0 = kind == CellKind.LSTM ? state(op, "cx", c, unbatched, n, input) : null;
+        Tensor[] r = RecurrentOp.apply(kind, new int[] {n}, hiddenSize, 0, x, h0.unsqueeze(0),
+                c0 == null ? null : c0.unsqueeze(0), weights);
+        Tensor hNew = r[0];
+        Tensor cNew = r[2] == null ? null : r[2].select(0, 0);
+        if (unbatched) {
+            hNew = hNew.squeeze(0);
+            cNew = cNew == null ? null : cNew.squeeze(0);
+        }
+        return new Tensor[] {hNew, cNew};
+    }
+
+    private Tensor state(String op, String arg, Tensor s, boolean unbatched, int n, Tensor input) {
+        if (s == null) {
+            return Tensor.zeros(input.device(), n, hiddenSize);
+        }
+        s.ensureOpen(op);
+        int want = unbatched ? 1 : 2;
+        if (s.dim() != want) {
+            throw new IllegalArgumentException(op + ": for " + (unbatched ? "unbatched 1-D" : "batched 2-D") + " input, "
+                    + arg + " should also be " + want + "-D but got " + s.dim() + "-D tensor of shape " + Arrays.toString(s.shape()));
+        }
+        Tensor s2 = unbatched ? s.unsqueeze(0) : s;
+        if (s2.size(0) != n) {
+            throw new IllegalArgumentException(op + ": input batch size " + n + " doesn't match " + arg + " batch size " + s2.size(0));
+        }
+        if (s2.size(1) != hiddenSize) {
+            throw new IllegalArgumentException(op + ": argument '" + arg + "' expected hidden_size " + hiddenSize
+                    + " in its last dim, got shape " + Arrays.toString(s.shape()));
+        }
+        return s2;
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "(" + inputSize + ", " + hiddenSize + (bias ? "" : ", bias=False") + ")";
+    }
+}

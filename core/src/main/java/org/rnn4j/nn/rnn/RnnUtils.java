@@ -1,0 +1,482 @@
+package org.rnn4j.nn.rnn;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import org.rnn4j.Tensor;
+
+/**
+ * PyTorch's {@code torch.nn.utils.rnn}: packing and padding of variable-length sequences, with
+ * the same semantics, ordering and errors.
+ *
+ * <p>Legend: T = time (longest length, or total_length), B = batch, * = feature dims (any
+ * number, including none), N = sum of lengths.
+ *
+ * <p>Every result is built from recorded tensor operations (a row gather, {@code indexSelect},
+ * over a flattened view), so gradients flow: from packed data back to the padded input, and from
+ * a padded result back to the packed data (zero for padding positions). Intermediates are closed
+ * here; results belong to the caller (and its {@link org.rnn4j.Scope}).
+ *
+ * <p>Sorting follows the PyTorch fixtures: {@code sortedIndices} orders lengths decreasing, ties
+ * kept in batch order (a stable sort).
+ */
+public final class RnnUtils {
+    private RnnUtils() {
+    }
+
+    // =====================================================================================
+    // pack_padded_sequence / pad_packed_sequence
+    // =====================================================================================
+
+    /** {@code pack_padded_sequence(input, lengths)}: batchFirst false, enforceSorted true. */
+    public static PackedSequence packPaddedSequence(Tensor input, int[] lengths) {
+        return packPaddedSequence(input, lengths, false, true);
+    }
+
+    /** As {@link #packPaddedSequence(Tensor, int[], boolean, boolean)} with lengths as a (B,) tensor of integers. */
+    public static PackedSequence packPaddedSequence(Tensor input, Tensor lengths, boolean batchFirst, boolean enforceSorted) {
+        Objects.requireNonNull(lengths, "lengths");
+        if (lengths.dim() != 1) {
+            throw new IllegalArgumentException("packPaddedSequence: argument 'lengths' must be 1-D, got shape "
+                    + Arrays.toString(lengths.shape()));
+        }
+        return packPaddedSequence(input, lengths.toIntArray(), batchFirst, enforceSorted);
+    }
+
+    /**
+     * Packs a padded batch (PyTorch {@code pack_padded_sequence}).
+     *
+     * @param input (T, B, *), or (B, T, *) if {@code batchFirst}; positions past each length are ignored
+     * @param lengths (B,) each in 1..T
+     * @param enforceSorted if true, lengths must already be non-increasing and the result has no
+     *     indices; if false, sequences are sorted by decreasing length (ties in batch order)
+     * @return data (N, *) with batch sizes and indices
+     */
+    public static PackedSequence packPaddedSequence(Tensor input, int[] lengths, boolean batchFirst, boolean enforceSorted) {
+        final String op = "packPaddedSequence";
+        Objects.requireNonNull(input, "input");
+        Objects.requireNonNull(lengths, "lengths");
+        input.ensureOpen(op);
+        if (input.dim() < 2) {
+            throw new IllegalArgumentException(op + ": argument 'input' must be " + (batchFirst ? "(B, T, *)" : "(T, B, *)")
+                    + " with at least 2 dims, got shape " + Arrays.toString(input.shape()));
+        }
+        if (input.numel() == 0) {
+            throw new IllegalArgumentException(op + ": argument 'input' is empty (shape " + Arrays.toString(input.shape())
+                    + "); cannot pack empty tensors");
+        }
+        int tDim = batchFirst ? 1 : 0;
+        int steps = input.size(tDim);
+        int batch = input.size(1 - tDim);
+        if (lengths.length != batch) {
+            throw new IllegalArgumentException(op + ": argument 'lengths' has " + lengths.length + " entries, expected the batch size "
+                    + batch + " (input shape " + Arrays.toString(input.shape()) + ", batchFirst=" + batchFirst + ")");
+        }
+        checkLengths(op, lengths, steps, tDim, input);
+        int[] sortedIndices = null;
+        if (enforceSorted) {
+            for (int i = 1; i < batch; i++) {
+                if (lengths[i] > lengths[i - 1]) {
+                    throw new IllegalArgumentException(op + ": argument 'lengths' must be sorted in decreasing order when enforceSorted "
+                            + "is true, but lengths[" + i + "] = " + lengths[i] + " > lengths[" + (i - 1) + "] = " + lengths[i - 1]
+                            + " in " + Arrays.toString(lengths) + "; pass enforceSorted=false to pack unsorted sequences");
+                }
+            }
+        } else {
+            sortedIndices = argsortDescending(lengths);
+        }
+        int[] sortedLen = permute(lengths, sortedIndices);
+        int[] batchSizes = batchSizes(sortedLen);
+        // packed row k = (step t, i-th longest sequence b): input row b*T + t (batch first) or t*B + b
+        int[] rows = new int[sum(lengths)];
+        int k = 0;
+        for (int t = 0; t < batchSizes.length; t++) {
+            for (int i = 0; i < batchSizes[t]; i++) {
+                int b = sortedIndices == null ? i : sortedIndices[i];
+                rows[k++] = batchFirst ? b * steps + t : t * batch + b;
+            }
+        }
+        Tensor data = gatherRows(input, 2, rows, null);
+        return new PackedSequence(data, batchSizes, sortedIndices, null);
+    }
+
+    /** {@code pad_packed_sequence(sequence)}: time-major, padding 0, padded to the longest length. */
+    public static PaddedSequence padPackedSequence(PackedSequence sequence) {
+        return padPackedSequence(sequence, false, 0f, null);
+    }
+
+    /** {@code pad_packed_sequence(sequence, batch_first)}: padding 0, padded to the longest length. */
+    public static PaddedSequence padPackedSequence(PackedSequence sequence, boolean batchFirst) {
+        return padPackedSequence(sequence, batchFirst, 0f, null);
+    }
+
+    /**
+     * Unpacks to a padded batch in the original batch order (PyTorch {@code pad_packed_sequence}).
+     *
+     * @param totalLength pad to this many steps (null: the longest length); must be at least the longest length
+     * @return padded (T, B, *) or (B, T, *), and the lengths in original order
+     */
+    public static PaddedSequence padPackedSequence(PackedSequence sequence, boolean batchFirst, float paddingValue,
+            Integer totalLength) {
+        final String op = "padPackedSequence";
+        Objects.requireNonNull(sequence, "sequence");
+        Tensor data = sequence.data().ensureOpen(op);
+        int[] batchSizes = sequence.batchSizesRef();
+        int[] unsorted = sequence.unsortedIndicesRef();
+        int maxLen = batchSizes.length;
+        int batch = batchSizes[0];
+        int steps = maxLen;
+        if (totalLength != null) {
+            if (totalLength < maxLen) {
+                throw new IllegalArgumentException(op + ": argument 'totalLength' must be at least the length of the longest sequence, "
+                        + "got totalLength=" + totalLength + " and max sequence length " + maxLen);
+            }
+            steps = totalLength;
+        }
+        int[] sortedLen = PackedSequence.sortedLengths(batchSizes);
+        int[] offsets = new int[maxLen];
+        for (int t = 1; t < maxLen; t++) {
+            offsets[t] = offsets[t - 1] + batchSizes[t - 1];
+        }
+        int n = data.size(0);
+        // padded row (t, b) <- packed row offsets[t] + position of b in sorted order, or the pad row n
+        int[] rows = new int[Math.multiplyExact(steps, batch)];
+        boolean anyPad = false;
+        for (int t = 0; t < steps; t++) {
+            for (int b = 0; b < batch; b++) {
+                int pos = unsorted == null ? b : unsorted[b];
+                int r = t < sortedLen[pos] ? offsets[t] + pos : n;
+                anyPad |= r == n;
+                rows[batchFirst ? b * steps + t : t * batch + b] = r;
+            }
+        }
+        int[] tail = Arrays.copyOfRange(data.shape(), 1, data.dim());
+        int[] outShape = new int[tail.length + 2];
+        outShape[0] = batchFirst ? batch : steps;
+        outShape[1] = batchFirst ? steps : batch;
+        System.arraycopy(tail, 0, outShape, 2, tail.length);
+        Tensor padded = gatherRows(data, 1, rows, anyPad ? paddingValue : null, outShape);
+        int[] lengths = permute(sortedLen, null);
+        if (unsorted != null) {
+            for (int b = 0; b < batch; b++) {
+                lengths[b] = sortedLen[unsorted[b]];
+            }
+        }
+        return new PaddedSequence(padded, lengths);
+    }
+
+    // =====================================================================================
+    // pack_sequence / pad_sequence
+    // =====================================================================================
+
+    /** {@code pack_sequence(sequences)} with enforceSorted true. */
+    public static PackedSequence packSequence(List<Tensor> sequences) {
+        return packSequence(sequences, true);
+    }
+
+    /**
+     * Packs a list of (L_i, *) sequences (PyTorch {@code pack_sequence}); each L_i must be at
+     * least 1 and, with {@code enforceSorted}, non-increasing.
+     */
+    public static PackedSequence packSequence(List<Tensor> sequences, boolean enforceSorted) {
+        final String op = "packSequence";
+        int[] lengths = checkSequences(op, sequences);
+        for (int i = 0; i < lengths.length; i++) {
+            if (lengths[i] <= 0) {
+                throw new IllegalArgumentException(op + ": every sequence must have length > 0, but sequences[" + i
+                        + "] has shape " + Arrays.toString(sequences.get(i).shape()));
+            }
+        }
+        int[] sortedIndices = null;
+        if (enforceSorted) {
+            for (int i = 1; i < lengths.length; i++) {
+                if (lengths[i] > lengths[i - 1]) {
+                    throw new IllegalArgumentException(op + ": sequences must be sorted by decreasing length when enforceSorted is true, "
+                            + "but sequences[" + i + "] has length " + lengths[i] + " > sequences[" + (i - 1) + "] length "
+                            + lengths[i - 1] + "; pass enforceSorted=false to pack unsorted sequences");
+                }
+            }
+        } else {
+            sortedIndices = argsortDescending(lengths);
+        }
+        int[] starts = new int[lengths.length];
+        for (int i = 1; i < lengths.length; i++) {
+            starts[i] = starts[i - 1] + lengths[i - 1];
+        }
+        int[] batchSizes = batchSizes(permute(lengths, sortedIndices));
+        int[] rows = new int[sum(lengths)];
+        int k = 0;
+        for (int t = 0; t < batchSizes.length; t++) {
+            for (int i = 0; i < batchSizes[t]; i++) {
+                rows[k++] = starts[sortedIndices == null ? i : sortedIndices[i]] + t;
+            }
+        }
+        Tensor all = Tensor.concat(sequences, 0); // (N, *) in list order
+        Tensor data;
+        try {
+            data = gatherRows(all, 1, rows, null);
+        } finally {
+            all.close();
+        }
+        return new PackedSequence(data, batchSizes, sortedIndices, null);
+    }
+
+    /** {@code pad_sequence(sequences)}: time-major, padding 0. */
+    public static Tensor padSequence(List<Tensor> sequences) {
+        return padSequence(sequences, false, 0f);
+    }
+
+    /**
+     * Stacks (L_i, *) sequences into (T, B, *), or (B, T, *) with {@code batchFirst}, T = max L_i,
+     * filling past each length with {@code paddingValue} (PyTorch {@code pad_sequence}). Empty
+     * sequences (L_i = 0) are allowed, as in PyTorch.
+     */
+    public static Tensor padSequence(List<Tensor> sequences, boolean batchFirst, float paddingValue) {
+        final String op = "padSequence";
+        int[] lengths = checkSequences(op, sequences);
+        int batch = lengths.length;
+        int steps = 0;
+        for (int l : lengths) {
+            steps = Math.max(steps, l);
+        }
+        int n = sum(lengths);
+        int[] rows = new int[Math.multiplyExact(steps, batch)];
+        boolean anyPad = false;
+        int start = 0;
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < steps; t++) {
+                int r = t < lengths[b] ? start + t : n;
+                anyPad |= r == n;
+                rows[batchFirst ? b * steps + t : t * batch + b] = r;
+            }
+            start += lengths[b];
+        }
+        int[] s0 = sequences.get(0).shape();
+        int[] outShape = new int[s0.length + 1];
+        outShape[0] = batchFirst ? batch : steps;
+        outShape[1] = batchFirst ? steps : batch;
+        System.arraycopy(s0, 1, outShape, 2, s0.length - 1);
+        Tensor all = Tensor.concat(sequences, 0); // (N, *)
+        try {
+            return gatherRows(all, 1, rows, anyPad ? paddingValue : null, outShape);
+        } finally {
+            all.close();
+        }
+    }
+
+    // =====================================================================================
+    // unpack_sequence / unpad_sequence
+    // =====================================================================================
+
+    /** The sequences of a packed batch, (L_b, *) each, in original batch order (PyTorch {@code unpack_sequence}). */
+    public static List<Tensor> unpackSequence(PackedSequence sequence) {
+        Objects.requireNonNull(sequence, "sequence");
+        Tensor data = sequence.data().ensureOpen("unpackSequence");
+        int[] batchSizes = sequence.batchSizesRef();
+        int[] unsorted = sequence.unsortedIndicesRef();
+        int[] sortedLen = PackedSequence.sortedLengths(batchSizes);
+        int[] offsets = new int[batchSizes.length];
+        for (int t = 1; t < batchSizes.length; t++) {
+            offsets[t] = offsets[t - 1] + batchSizes[t - 1];
+        }
+        List<Tensor> out = new ArrayList<>(batchSizes[0]);
+        for (int b = 0; b < batchSizes[0]; b++) {
+            int pos = unsorted == null ? b : unsorted[b];
+            int[] rows = new int[sortedLen[pos]];
+            for (int t = 0; t < rows.length; t++) {
+                rows[t] = offsets[t] + pos;
+            }
+            out.add(data.indexSelect(0, rows));
+        }
+        return out;
+    }
+
+    /** {@code unpad_sequence(padded, lengths)}, time-major. */
+    public static List<Tensor> unpadSequence(Tensor padded, int[] lengths) {
+        return unpadSequence(padded, lengths, false);
+    }
+
+    /**
+     * The first {@code lengths[b]} steps of each sequence of a padded batch, (L_b, *) each, as new
+     * tensors (PyTorch {@code unpad_sequence}).
+     *
+     * @param padded (T, B, *), or (B, T, *) with batchFirst
+     * @param lengths (B,) each in 0..T
+     */
+    public static List<Tensor> unpadSequence(Tensor padded, int[] lengths, boolean batchFirst) {
+        final String op = "unpadSequence";
+        Objects.requireNonNull(padded, "padded");
+        Objects.requireNonNull(lengths, "lengths");
+        padded.ensureOpen(op);
+        if (padded.dim() < 2) {
+            throw new IllegalArgumentException(op + ": argument 'padded' must be " + (batchFirst ? "(B, T, *)" : "(T, B, *)")
+                    + " with at least 2 dims, got shape " + Arrays.toString(padded.shape()));
+        }
+        int tDim = batchFirst ? 1 : 0;
+        int steps = padded.size(tDim);
+        int batch = padded.size(1 - tDim);
+        if (lengths.length != batch) {
+            throw new IllegalArgumentException(op + ": argument 'lengths' has " + lengths.length + " entries, expected the batch size "
+                    + batch + " (padded shape " + Arrays.toString(padded.shape()) + ", batchFirst=" + batchFirst + ")");
+        }
+        for (int b = 0; b < batch; b++) {
+            if (lengths[b] < 0 || lengths[b] > steps) {
+                throw new IllegalArgumentException(op + ": argument 'lengths' must be in 0.." + steps + " (the time dimension, dim "
+                        + tDim + " of 'padded' " + Arrays.toString(padded.shape()) + "), got lengths[" + b + "] = " + lengths[b]);
+            }
+        }
+        List<Tensor> out = new ArrayList<>(batch);
+        for (int b = 0; b < batch; b++) {
+            int[] rows = new int[lengths[b]];
+            for (int t = 0; t < rows.length; t++) {
+                rows[t] = batchFirst ? b * steps + t : t * batch + b;
+            }
+            out.add(gatherRows(padded, 2, rows, null));
+        }
+        return out;
+    }
+
+    // =====================================================================================
+    // helpers
+    // =====================================================================================
+
+    /** Checks lengths are in 1..steps. */
+    private static void checkLengths(String op, int[] lengths, int steps, int tDim, Tensor input) {
+        for (int b = 0; b < lengths.length; b++) {
+            if (lengths[b] <= 0) {
+                throw new IllegalArgumentException(op + ": every length must be > 0, but lengths[" + b + "] = " + lengths[b]
+                        + " in " + Arrays.toString(lengths));
+            }
+            if (lengths[b] > steps) {
+                throw new IllegalArgumentException(op + ": lengths[" + b + "] = " + lengths[b] + " exceeds the time dimension of 'input' "
+                        + "(size " + steps + " at dim " + tDim + ", shape " + Arrays.toString(input.shape()) + ")");
+            }
+        }
+    }
+
+    /** Validates a list of (L_i, *) sequences with equal trailing dims; returns the L_i. */
+    private static int[] checkSequences(String op, List<Tensor> sequences) {
+        Objects.requireNonNull(sequences, "sequences");
+        if (sequences.isEmpty()) {
+            throw new IllegalArgumentException(op + ": argument 'sequences' is empty, expected at least one sequence");
+        }
+        int[] lengths = new int[sequences.size()];
+        int[] tail0 = null;
+        for (int i = 0; i < lengths.length; i++) {
+            Tensor s = sequences.get(i);
+            if (s == null) {
+                throw new IllegalArgumentException(op + ": sequences[" + i + "] is null");
+            }
+            s.ensureOpen(op);
+            if (s.dim() < 1) {
+                throw new IllegalArgumentException(op + ": sequences[" + i + "] must be (L, *) with at least 1 dim, got a 0-d tensor");
+            }
+            int[] shape = s.shape();
+            int[] tail = Arrays.copyOfRange(shape, 1, shape.length);
+            if (tail0 == null) {
+                tail0 = tail;
+            } else if (!Arrays.equals(tail, tail0)) {
+                throw new IllegalArgumentException(op + ": sequences[" + i + "] has shape " + Arrays.toString(shape)
+                        + ", expected (L, " + Arrays.toString(tail0).replaceAll("[\\[\\]]", "") + ") like sequences[0] "
+                        + Arrays.toString(sequences.get(0).shape()));
+            }
+            if (!s.device().equals(sequences.get(0).device())) {
+                throw new IllegalArgumentException(op + ": sequences[" + i + "] is on " + s.device() + ", expected "
+                        + sequences.get(0).device() + " like sequences[0]");
+            }
+            lengths[i] = shape[0];
+        }
+        return lengths;
+    }
+
+    /** Rows of {@code src} viewed as (R, *) where the first {@code lead} dims are flattened into R. */
+    private static Tensor gatherRows(Tensor src, int lead, int[] rows, Float padValue) {
+        int[] s = src.shape();
+        int[] out = new int[s.length - lead + 1];
+        out[0] = rows.length;
+        System.arraycopy(s, lead, out, 1, s.length - lead);
+        return gatherRows(src, lead, rows, padValue, out);
+    }
+
+    /**
+     * out = (src viewed as (R, *), plus one row of {@code padValue} at index R if padValue is
+     * non-null) .indexSelect(0, rows), reshaped to {@code outShape}. Recorded for autograd; the
+     * intermediates are closed (backward needs only their shapes).
+     */
+    private static Tensor gatherRows(Tensor src, int lead, int[] rows, Float padValue, int[] outShape) {
+        int[] s = src.shape();
+        int[] flatShape = new int[s.length - lead + 1];
+        flatShape[0] = Math.toIntExact(Tensor.numel(Arrays.copyOf(s, lead)));
+        System.arraycopy(s, lead, flatShape, 1, s.length - lead);
+        List<Tensor> temps = new ArrayList<>();
+        try {
+            Tensor flat = src.reshape(flatShape); // (R, *)
+            temps.add(flat);
+            if (padValue != null) {
+                int[] padShape = flatShape.clone();
+                padShape[0] = 1;
+                Tensor padRow = Tensor.zeros(src.device(), padShape);
+                temps.add(padRow);
+                if (padValue != 0f) {
+                    padRow.fill(padValue);
+                }
+                flat = Tensor.concat(List.of(flat, padRow), 0); // (R + 1, *)
+                temps.add(flat);
+            }
+            Tensor picked = flat.indexSelect(0, rows);
+            if (Arrays.equals(picked.shape(), outShape)) {
+                return picked;
+            }
+            temps.add(picked);
+            return picked.reshape(outShape);
+        } finally {
+            temps.forEach(Tensor::close);
+        }
+    }
+
+    /** Indices that sort lengths decreasing, ties in original order (matches torch.sort(descending=True) on the fixtures). */
+    static int[] argsortDescending(int[] lengths) {
+        Integer[] idx = new Integer[lengths.length];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = i;
+        }
+        Arrays.sort(idx, (a, b) -> Integer.compare(lengths[b], lengths[a])); // stable merge sort
+        int[] out = new int[idx.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = idx[i];
+        }
+        return out;
+    }
+
+    /** values[perm[i]] for each i, or a copy if perm is null. */
+    private static int[] permute(int[] values, int[] perm) {
+        if (perm == null) {
+            return values.clone();
+        }
+        int[] out = new int[perm.length];
+        for (int i = 0; i < perm.length; i++) {
+            out[i] = values[perm[i]];
+        }
+        return out;
+    }
+
+    /** batchSizes[t] = number of sorted lengths greater than t. */
+    private static int[] batchSizes(int[] sortedLengths) {
+        int[] bs = new int[sortedLengths[0]];
+        for (int len : sortedLengths) {
+            for (int t = 0; t < len; t++) {
+                bs[t]++;
+            }
+        }
+        return bs;
+    }
+
+    private static int sum(int[] v) {
+        long s = 0;
+        for (int x : v) {
+            s += x;
+        }
+        return Math.toIntExact(s);
+    }
+}

@@ -1,0 +1,52 @@
+package org.rnn4j.optim;
+
+/**
+ * Base of the learning-rate schedulers ({@code torch.optim.lr_scheduler}). Like PyTorch, the
+ * constructor performs step 0 (which keeps the optimizer's current lr as the base lr), and each
+ * {@link #step()} advances one epoch and writes the new lr into the optimizer with PyTorch's
+ * recursive ("chainable") formulas, so that the sequence matches PyTorch's {@code get_last_lr()}.
+ * Call {@code optimizer.step()} before {@code scheduler.step()}, as in PyTorch.
+ */
+public abstract class LRScheduler {
+    protected final Optimizer optimizer;
+    protected final double baseLr;
+    private int lastEpoch = -1;
+    private double lastLr;
+
+    protected LRScheduler(Optimizer optimizer) {
+        if (optimizer == null) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": optimizer is null");
+        }
+        this.optimizer = optimizer;
+        this.baseLr = optimizer.getLr();
+    }
+
+    /** Must be called at the end of the subclass constructor: PyTorch's initial step. */
+    protected final void initialStep() {
+        step();
+    }
+
+    /** The lr for {@link #lastEpoch()} given the optimizer's current lr (PyTorch's {@code get_lr}). */
+    protected abstract double computeLr(int epoch, double currentLr);
+
+    /** Advances one epoch and sets the optimizer's learning rate. */
+    public void step() {
+        lastEpoch++;
+        lastLr = computeLr(lastEpoch, optimizer.getLr());
+        optimizer.setLr(lastLr);
+    }
+
+    /** The lr set by the last {@link #step()} ({@code get_last_lr()[0]}). */
+    public double lastLr() {
+        return lastLr;
+    }
+
+    /** The number of steps taken since construction (PyTorch's {@code last_epoch}). */
+    public int lastEpoch() {
+        return lastEpoch;
+    }
+
+    public double baseLr() {
+        return baseLr;
+    }
+}

@@ -1,0 +1,339 @@
+package org.rnn4j.optim;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.rnn4j.Scope;
+import org.rnn4j.Tensor;
+import org.rnn4j.autograd.GradMode;
+import org.rnn4j.backend.OptimizerStep;
+
+/**
+ * Base of the optimizers ({@code torch.optim.Optimizer} with a single parameter group).
+ *
+ * <p>{@link #step()} makes one fused {@link org.rnn4j.backend.Backend#optimizerStep} call per
+ * parameter that has a gradient; parameters whose gradient is null are skipped and their state
+ * (including Adam's step count) does not advance, as in PyTorch. State buffers are created on a
+ * parameter's first step, outside any {@link Scope}, so a per-step scope does not free them;
+ * they live until {@link #close()}.
+ *
+ * <p>Optimizers are not thread-safe; one training loop drives one optimizer.
+ */
+public abstract class Optimizer implements AutoCloseable {
+    private final String name;
+    private final List<Tensor> params;
+    private double lr;
+    /** Per parameter: number of updates made (Adam's {@code state['step']}). */
+    private final long[] steps;
+    /** Per parameter and state slot: the buffer, or null before the first update. */
+    private final Tensor[][] state;
+    private final String[] stateNames;
+    private boolean closed;
+
+    /**
+     * @param stateNames names of the per-parameter state buffers, PyTorch's keys
+     *     ({@code momentum_buffer}; {@code exp_avg}, {@code exp_avg_sq})
+     */
+    protected Optimizer(String name, List<Tensor> params, double lr, String... stateNames) {
+        this.name = name;
+        this.stateNames = stateNames.clone();
+        if (params == null || params.isEmpty()) {
+            throw new IllegalArgumentException(name + ": optimizer got an empty parameter list");
+        }
+        Set<Tensor> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (int i = 0; i < params.size(); i++) {
+            Tensor p = params.get(i);
+            if (p == null) {
+                throw new IllegalArgumentException(name + ": parameter " + i + " is null");
+            }
+            p.ensureOpen(name);
+            if (!p.isLeaf()) {
+                throw new IllegalArgumentException(name + ": can't optimize a non-leaf Tensor (parameter " + i + ")");
+            }
+            if (!p.requiresGrad()) {
+                throw new IllegalArgumentException(name + ": parameter " + i + " " + Arrays.toString(p.shape())
+                        + " does not require grad");
+            }
+            if (!p.isContiguous()) {
+                throw new IllegalArgumentException(name + ": parameter " + i + " must be contiguous (the fused update writes it in place)");
+            }
+            if (!seen.add(p)) {
+                throw new IllegalArgumentException(name + ": parameter " + i + " appears more than once in the list");
+            }
+        }
+        this.params = List.copyOf(params);
+        this.steps = new long[params.size()];
+        this.state = new Tensor[params.size()][stateNames.length];
+        setLr(lr);
+    }
+
+    /** The fused update for parameter {@code i} at its {@code step}-th update (1-based). */
+    protected abstract OptimizerStep update(int i, long step, boolean first);
+
+    /** Hyper-parameters other than lr, as strings, for {@link #scalarState()}. */
+    protected abstract Map<String, String> hyperParameters();
+
+    /** Restores the hyper-parameters that {@link #hyperParameters()} wrote (absent keys stay). */
+    protected abstract void loadHyperParameters(Map<String, String> values);
+
+    /** Whether the update needs the state buffers now (SGD without momentum does not). */
+    protected boolean usesState() {
+        return true;
+    }
+
+    /** Whether the step counter belongs to the saved state (Adam's does; SGD has none). */
+    protected boolean savesStep() {
+        return false;
+    }
+
+    public final String name() {
+        return name;
+    }
+
+    /** The parameters, in the order given (their indices name their state). */
+    public final List<Tensor> params() {
+        return params;
+    }
+
+    public final double getLr() {
+        return lr;
+    }
+
+    /** Sets the learning rate for the next steps (what LR schedulers call). */
+    public final void setLr(double lr) {
+        if (!(lr >= 0) || Double.isInfinite(lr)) {
+            throw new IllegalArgumentException(name + ": invalid learning rate: " + lr + " (must be finite and >= 0)");
+        }
+        this.lr = lr;
+    }
+
+    /** Clears every parameter's gradient (PyTorch's {@code zero_grad(set_to_none=True)}, its default since 2.0). */
+    public void zeroGrad() {
+        ensureOpen("zeroGrad");
+        for (Tensor p : params) {
+            p.zeroGrad();
+        }
+    }
+
+    /** One update of every parameter that has a gradient. */
+    public void step() {
+        ensureOpen("step");
+        try (GradMode.Guard g = GradMode.noGrad()) {
+            for (int i = 0; i < params.size(); i++) {
+                Tensor p = params.get(i);
+                Tensor grad = p.grad();
+                if (grad == null) {
+                    continue;
+                }
+                p.ensureOpen(name + ".step");
+                grad.ensureOpen(name + ".step");
+                if (!Arrays.equals(grad.shape(), p.shape())) {
+                    throw new IllegalStateException(name + ": parameter " + i + " has shape " + Arrays.toString(p.shape())
+                            + " but its gradient has shape " + Arrays.toString(grad.shape()));
+                }
+                p.requireSameDevice(name + ".step", "grad", grad);
+                boolean first = allocateState(i);
+                steps[i]++;
+                Tensor[] s = state[i];
+                // the kernel wants contiguous operands; a gradient set by hand may be a view
+                Tensor gc = grad.isContiguous() ? grad : grad.contiguous();
+                p.backend().optimizerStep(update(i, steps[i], first), p, gc,
+                        s.length > 0 ? s[0] : null, s.length > 1 ? s[1] : null);
+                if (gc != grad) {
+                    gc.close();
+                }
+            }
+        }
+    }
+
+    /** Creates parameter i's zero-filled buffers if missing; true if it did (the first update). */
+    private boolean allocateState(int i) {
+        Tensor[] s = state[i];
+        if (s.length == 0 || s[0] != null || !usesState()) {
+            return false;
+        }
+        Tensor p = params.get(i);
+        Scope.runUnscoped(() -> {
+            for (int k = 0; k < s.length; k++) {
+                s[k] = Tensor.zeros(p.device(), p.shape());
+            }
+        });
+        return true;
+    }
+
+    // ---- state dict ------------------------------------------------------------------------
+
+    /**
+     * The per-parameter buffers under {@code state.<paramIndex>.<name>} (PyTorch's names:
+     * {@code momentum_buffer}, {@code exp_avg}, {@code exp_avg_sq}); parameters not yet updated
+     * have none. The tensors are views sharing the live buffers (no copy): closing them is
+     * harmless, writing them changes the optimizer.
+     */
+    public Map<String, Tensor> stateDict() {
+        ensureOpen("stateDict");
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        String[] names = stateNames;
+        for (int i = 0; i < params.size(); i++) {
+            for (int k = 0; k < names.length; k++) {
+                if (state[i][k] != null) {
+                    out.put("state." + i + "." + names[k], state[i][k].detach());
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The scalar state as strings: {@code optimizer} (the class), {@code num_params}, {@code lr},
+     * the other hyper-parameters under PyTorch's names, and {@code state.<i>.step} for optimizers
+     * that count steps (parameters updated at least once).
+     */
+    public Map<String, String> scalarState() {
+        ensureOpen("scalarState");
+        Map<String, String> out = new LinkedHashMap<>();
+        out.put("optimizer", name);
+        out.put("num_params", Integer.toString(params.size()));
+        out.put("lr", Double.toString(lr));
+        out.putAll(hyperParameters());
+        if (savesStep()) {
+            for (int i = 0; i < params.size(); i++) {
+                if (steps[i] > 0) {
+                    out.put("state." + i + ".step", Long.toString(steps[i]));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Restores what {@link #stateDict()} and {@link #scalarState()} returned (possibly read back
+     * from a file). Everything is validated before anything changes: optimizer class, number of
+     * parameters, buffer names and shapes, steps. Buffers are copied, so the caller keeps
+     * ownership of {@code tensors}; they may be on another device.
+     */
+    public void loadStateDict(Map<String, Tensor> tensors, Map<String, String> scalars) {
+        ensureOpen("loadStateDict");
+        String where = name + ".loadStateDict";
+        String savedName = scalars.get("optimizer");
+        if (savedName != null && !savedName.equals(name)) {
+            throw new IllegalArgumentException(where + ": state was saved by " + savedName + ", this optimizer is " + name);
+        }
+        String n = scalars.get("num_params");
+        if (n != null && Integer.parseInt(n.trim()) != params.size()) {
+            throw new IllegalArgumentException(where + ": state is for " + n + " parameters, this optimizer has " + params.size());
+        }
+        List<String> names = List.of(stateNames);
+        Tensor[][] loaded = new Tensor[params.size()][names.size()];
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            String key = e.getKey();
+            String[] parts = key.split("\\.", 3);
+            int i = parts.length == 3 && parts[0].equals("state") ? parseIndex(parts[1]) : -1;
+            if (i < 0) {
+                throw new IllegalArgumentException(where + ": unexpected tensor '" + key + "'; expected state.<paramIndex>.<buffer>");
+            }
+            if (i >= params.size()) {
+                throw new IllegalArgumentException(where + ": tensor '" + key + "' is for parameter " + i
+                        + ", this optimizer has " + params.size() + " parameters");
+            }
+            int k = names.indexOf(parts[2]);
+            if (k < 0) {
+                throw new IllegalArgumentException(where + ": unexpected buffer '" + key + "'; " + name + " keeps " + names);
+            }
+            Tensor t = e.getValue();
+            t.ensureOpen(where);
+            if (!Arrays.equals(t.shape(), params.get(i).shape())) {
+                throw new IllegalArgumentException(where + ": '" + key + "' has shape " + Arrays.toString(t.shape())
+                        + ", parameter " + i + " has shape " + Arrays.toString(params.get(i).shape()));
+            }
+            loaded[i][k] = t;
+        }
+        long[] newSteps = new long[params.size()];
+        for (int i = 0; i < params.size(); i++) {
+            int present = 0;
+            for (Tensor t : loaded[i]) {
+                present += t != null ? 1 : 0;
+            }
+            if (present != 0 && present != names.size()) {
+                throw new IllegalArgumentException(where + ": parameter " + i + " has only some of its buffers " + names);
+            }
+            String st = scalars.get("state." + i + ".step");
+            if (savesStep()) {
+                if (present > 0 && st == null) {
+                    throw new IllegalArgumentException(where + ": missing 'state." + i + ".step' for parameter " + i);
+                }
+                newSteps[i] = st == null ? 0 : Long.parseLong(st.trim());
+                if (newSteps[i] < 0 || (present > 0 && newSteps[i] == 0)) {
+                    throw new IllegalArgumentException(where + ": invalid 'state." + i + ".step' = " + st);
+                }
+            }
+        }
+        double newLr = scalars.containsKey("lr") ? Double.parseDouble(scalars.get("lr").trim()) : lr;
+        if (!(newLr >= 0) || Double.isInfinite(newLr)) {
+            throw new IllegalArgumentException(where + ": invalid learning rate: " + newLr);
+        }
+        loadHyperParameters(scalars);   // validates all before assigning any
+        setLr(newLr);
+        for (int i = 0; i < params.size(); i++) {
+            Tensor p = params.get(i);
+            for (int k = 0; k < names.size(); k++) {
+                Tensor src = loaded[i][k];
+                if (src == null) {
+                    if (state[i][k] != null) {
+                        state[i][k].close();
+                        state[i][k] = null;
+                    }
+                    continue;
+                }
+                if (state[i][k] == null) {
+                    Tensor[] holder = new Tensor[1];
+                    Scope.runUnscoped(() -> holder[0] = Tensor.zeros(p.device(), p.shape()));
+                    state[i][k] = holder[0];
+                }
+                try (Scope s = Scope.open(); GradMode.Guard g = GradMode.noGrad()) {
+                    state[i][k].copyFrom(src.device().equals(p.device()) ? src : src.to(p.device()));
+                }
+            }
+            steps[i] = newSteps[i];
+        }
+    }
+
+    private static int parseIndex(String s) {
+        try {
+            return Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** Number of updates parameter {@code i} has received. */
+    public long stepCount(int i) {
+        return steps[i];
+    }
+
+    /** Frees the state buffers; the optimizer cannot step afterwards. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Tensor[] s : state) {
+            for (int k = 0; k < s.length; k++) {
+                if (s[k] != null) {
+                    s[k].close();
+                    s[k] = null;
+                }
+            }
+        }
+    }
+
+    private void ensureOpen(String op) {
+        if (closed) {
+            throw new IllegalStateException(name + "." + op + ": optimizer was closed");
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package org.rnn4j.examples;
+
+import java.util.Arrays;
+
+/** Entry point of the examples jar: {@code java -jar rnn4j-examples.jar <program> [options]}. */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+            usage();
+            return;
+        }
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        switch (args[0]) {
+            case "tensors" -> TensorTour.main(rest);
+            default -> {
+                System.err.println("unknown program '" + args[0] + "'");
+                usage();
+                System.exit(2);
+            }
+        }
+    }
+
+    private static void usage() {
+        System.out.println("""
+                usage: java -jar examples/target/rnn4j-examples.jar <program> [options]
+                programs:
+                  tensors   a tour of the tensor core on the default (native) backend
+                """);
+    }
+}
