@@ -1,0 +1,199 @@
+// Reductions over one dimension, softmax, whole-tensor sums, fused cross-entropy.
+//
+// Layout letters: O = outer, N = the reduced dim, I = inner; x is contiguous (O, N, I).
+// Sums accumulate in double: a float running sum over N = 10^5 terms loses ~3 digits, and
+// these feed losses and gradient norms where that shows. Double lanes cost little here because
+// the loops are memory-bound.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "common.h"
+
+namespace rnn4j {
+
+enum ReduceCode { R_SUM, R_MAX, R_MIN, R_ARGMAX, R_ARGMIN };
+
+typedef float v16f __attribute__((vector_size(64)));
+typedef double v8d __attribute__((vector_size(64)));
+
+// sum of x[i] (SQUARES = 0) or x[i]^2 (SQUARES = 1) over contiguous x (n), in double
+template <int SQUARES>
+inline double sum_run(const float* x, i64 n) {
+    v8d acc0 = {0, 0, 0, 0, 0, 0, 0, 0}, acc1 = acc0;
+    i64 i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v16f v;
+        std::memcpy(&v, x + i, sizeof v);
+        v8d lo = __builtin_convertvector(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7), v8d);
+        v8d hi = __builtin_convertvector(__builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15), v8d);
+        if (SQUARES) {
+            acc0 += lo * lo;
+            acc1 += hi * hi;
+        } else {
+            acc0 += lo;
+            acc1 += hi;
+        }
+    }
+    acc0 += acc1;
+    double s = 0;
+    for (int k = 0; k < 8; k++) s += acc0[k];
+    for (; i < n; i++) s += SQUARES ? (double) x[i] * x[i] : (double) x[i];
+    return s;
+}
+
+RNN4J_CLONES static double sum_contig(const float* x, i64 n) { return sum_run<0>(x, n); }
+RNN4J_CLONES static double sum_squares_contig(const float* x, i64 n) { return sum_run<1>(x, n); }
+
+inline double sum_all(const float* x, i64 n) { return sum_contig(x, n); }
+inline double sum_squares(const float* x, i64 n) { return sum_squares_contig(x, n); }
+
+// acc (I) += x (I) in double: one row of an (N, I) column sum
+RNN4J_CLONES static void accumulate_row(double* acc, const float* x, i64 inner) {
+    for (i64 i = 0; i < inner; i++) acc[i] += (double) x[i];
+}
+
+// out (O, I) = reduce over N of x (O, N, I). MAX/MIN propagate the first NaN met, like the
+// reference; ARG* return the first index of the extreme (ties keep the earliest) as a float.
+inline void reduce(int op, float* out, const float* x, int outer, int n, int inner) {
+    if (op == R_SUM) {
+        if (inner == 1) {
+            for (i64 o = 0; o < outer; o++) out[o] = (float) sum_contig(x + o * (i64) n, n);
+            return;
+        }
+        std::vector<double> acc((std::size_t) inner);
+        for (i64 o = 0; o < outer; o++) {
+            std::fill(acc.begin(), acc.end(), 0.0);
+            for (i64 j = 0; j < n; j++) accumulate_row(acc.data(), x + (o * n + j) * inner, inner);
+            for (i64 i = 0; i < inner; i++) out[o * inner + i] = (float) acc[i];
+        }
+        return;
+    }
+    const bool is_max = op == R_MAX || op == R_ARGMAX;
+    const bool arg = op == R_ARGMAX || op == R_ARGMIN;
+    std::vector<float> best((std::size_t) inner);
+    std::vector<int> at((std::size_t) inner);
+    for (i64 o = 0; o < outer; o++) {
+        const float* xo = x + o * (i64) n * inner;
+        for (i64 i = 0; i < inner; i++) {
+            best[i] = xo[i];
+            at[i] = 0;
+        }
+        for (i64 j = 1; j < n; j++) {
+            const float* row = xo + j * inner;
+            for (i64 i = 0; i < inner; i++) {
+                const float c = row[i], b = best[i];
+                const bool take = !is_nan(b) && (is_nan(c) || (is_max ? c > b : c < b));
+                best[i] = take ? c : b;
+                at[i] = take ? (int) j : at[i];
+            }
+        }
+        for (i64 i = 0; i < inner; i++) out[o * inner + i] = arg ? (float) at[i] : best[i];
+    }
+}
+
+// o (n) = exp(x (n) - shift)
+RNN4J_CLONES static void exp_shifted(float* o, const float* x, float shift, i64 n) {
+    for (i64 i = 0; i < n; i++) o[i] = exp_approx(x[i] - shift);
+}
+
+// max over contiguous x (n); NaN if any element is NaN
+RNN4J_CLONES static float max_contig(const float* x, i64 n) {
+    float m = -INFINITY;
+    bool nan = false;
+    for (i64 i = 0; i < n; i++) {
+        m = x[i] > m ? x[i] : m;
+        nan |= is_nan(x[i]);
+    }
+    return nan ? NAN : m;
+}
+
+// log(sum_i exp(x_i - mx)) + mx over contiguous x (n), in double; uses scratch (>= 256 floats)
+inline double log_sum_exp(const float* x, i64 n, float mx, float* scratch) {
+    double s = 0;
+    for (i64 i = 0; i < n; i += 256) {
+        const i64 len = n - i < 256 ? n - i : 256;
+        exp_shifted(scratch, x + i, mx, len);
+        s += sum_contig(scratch, len);
+    }
+    return (double) mx + std::log(s);
+}
+
+// out = softmax or log-softmax of x (O, N, I) over N. out may be x itself (in place).
+inline void softmax(float* out, const float* x, int outer, int n, int inner, int log) {
+    if (n == 0) return;
+    if (inner == 1) {
+        float scratch[256];
+        for (i64 o = 0; o < outer; o++) {
+            const float* xo = x + o * (i64) n;
+            float* oo = out + o * (i64) n;
+            const float mx = max_contig(xo, n);
+            if (log) {
+                const float lse = (float) log_sum_exp(xo, n, mx, scratch);
+                for (i64 j = 0; j < n; j++) oo[j] = xo[j] - lse;
+            } else {
+                exp_shifted(oo, xo, mx, n);
+                const float inv = (float) (1.0 / sum_contig(oo, n));
+                for (i64 j = 0; j < n; j++) oo[j] *= inv;
+            }
+        }
+        return;
+    }
+    // columns of stride I: keep per-column max and sum in (I) buffers and sweep rows
+    std::vector<float> mx((std::size_t) inner), e((std::size_t) inner);
+    std::vector<double> sum((std::size_t) inner);
+    for (i64 o = 0; o < outer; o++) {
+        const float* xo = x + o * (i64) n * inner;
+        float* oo = out + o * (i64) n * inner;
+        for (i64 i = 0; i < inner; i++) mx[i] = xo[i];
+        for (i64 j = 1; j < n; j++) {
+            const float* row = xo + j * inner;
+            for (i64 i = 0; i < inner; i++) mx[i] = (is_nan(row[i]) || row[i] > mx[i]) && !is_nan(mx[i]) ? row[i] : mx[i];
+        }
+        std::fill(sum.begin(), sum.end(), 0.0);
+        for (i64 j = 0; j < n; j++) {
+            const float* row = xo + j * inner;
+            for (i64 i = 0; i < inner; i++) e[i] = exp_approx(row[i] - mx[i]);
+            accumulate_row(sum.data(), e.data(), inner);
+        }
+        for (i64 i = 0; i < inner; i++) sum[i] = (double) mx[i] + std::log(sum[i]);  // now log-sum-exp
+        for (i64 j = 0; j < n; j++) {
+            const float* row = xo + j * inner;
+            float* orow = oo + j * inner;
+            for (i64 i = 0; i < inner; i++) {
+                const float z = row[i] - (float) sum[i];
+                orow[i] = log ? z : exp_approx(z);
+            }
+        }
+    }
+}
+
+// Fused log-softmax + NLL over logits (R, C), contiguous.
+// loss (R) = lse(z_r) - z_r[t_r], 0 where t_r == ignore;
+// dz (R, C) (may be null) = (softmax(z_r) - onehot(t_r)) * grad_scale, 0 rows where ignored.
+inline void cross_entropy(float* loss, float* dz, const float* z, const int* target, int rows, int classes,
+                          int ignore, float grad_scale) {
+    float scratch[256];
+    for (i64 r = 0; r < rows; r++) {
+        const float* zr = z + r * (i64) classes;
+        float* dr = dz == nullptr ? nullptr : dz + r * (i64) classes;
+        const int t = target[r];
+        if (t == ignore) {
+            loss[r] = 0.0f;
+            if (dr != nullptr) std::memset(dr, 0, (std::size_t) classes * sizeof(float));
+            continue;
+        }
+        const float mx = max_contig(zr, classes);
+        const double lse = log_sum_exp(zr, classes, mx, scratch);
+        loss[r] = (float) (lse - (double) zr[t]);
+        if (dr != nullptr) {
+            exp_shifted(dr, zr, (float) lse, classes);
+            for (i64 c = 0; c < classes; c++) dr[c] *= grad_scale;
+            dr[t] -= grad_scale;
+        }
+    }
+}
+
+}  // namespace rnn4j
