@@ -21,7 +21,7 @@ Configs (all float32, seq-first layout (T, N, I), zero initial state):
     B: T=100, N=64, I=256, H=512, 1 layer           LSTM, GRU, RNN (tanh)
     C: T=100, N=64, I=512, H=512, 2 layers, bidir   LSTM, GRU, RNN (tanh)
     D: one step, N=1, I=128, H=256: LSTMCell / GRUCell / RNNCell and the layer with T=1
-    P: LSTM, 64 packed sequences, lengths uniform in 10..100 (seed 0), I=256, H=512,
+    P: LSTM, 64 packed sequences, lengths 10 + (37 i + 11) mod 91 (spread over 10..100, as rnn4j's), I=256, H=512,
        pack_padded_sequence(enforce_sorted=False) (packing is inside the timed call;
        train also unpacks with pad_packed_sequence)
 
@@ -147,7 +147,8 @@ def configs(selected):
         def build_packed():
             N, I, H = 64, 256, 512
             gen = torch.Generator().manual_seed(0)
-            lengths = torch.randint(10, 101, (N,), generator=gen)
+            # the same lengths as rnn4j's RnnConfigs.packedLengths(): 10..100, unsorted
+            lengths = torch.tensor([10 + (i * 37 + 11) % 91 for i in range(N)])
             T = int(lengths.max())
             x = torch.randn(T, N, I, generator=gen)
             mod = make_layer("LSTM", I, H)

@@ -1,0 +1,73 @@
+package org.rnn4j.benchmarks;
+
+import java.util.Arrays;
+import org.rnn4j.Generator;
+import org.rnn4j.Scope;
+import org.rnn4j.Tensor;
+import org.rnn4j.nn.GRU;
+import org.rnn4j.nn.LSTM;
+import org.rnn4j.nn.RNN;
+import org.rnn4j.nn.RNNBase;
+import org.rnn4j.nn.rnn.PackedSequence;
+import org.rnn4j.nn.rnn.RnnUtils;
+
+/**
+ * The benchmark configurations of the recurrent-layers issue, shared with
+ * benchmarks/pytorch/bench_rnn.py so both sides time the same shapes:
+ * A (T=35, N=32, I=28, H=256), B (T=100, N=64, I=256, H=512),
+ * C (2 layers, bidirectional, T=100, N=64, I=512, H=512), D (one step, N=1, I=128, H=256),
+ * P (LSTM-style packed batch of 64 sequences, lengths uniform in 10..100, I=256, H=512).
+ */
+final class RnnConfigs {
+    private RnnConfigs() {
+    }
+
+    record Shape(int steps, int batch, int input, int hidden, int layers, boolean bidirectional) {
+    }
+
+    static Shape shape(String config) {
+        return switch (config) {
+            case "A" -> new Shape(35, 32, 28, 256, 1, false);
+            case "B", "P" -> new Shape(100, 64, 256, 512, 1, false);
+            case "C" -> new Shape(100, 64, 512, 512, 2, true);
+            case "D" -> new Shape(1, 1, 128, 256, 1, false);
+            default -> throw new IllegalArgumentException("unknown config " + config);
+        };
+    }
+
+    static RNNBase module(String cell, Shape s) {
+        Generator g = new Generator(1);
+        return switch (cell) {
+            case "LSTM" -> LSTM.builder().inputSize(s.input()).hiddenSize(s.hidden()).numLayers(s.layers())
+                    .bidirectional(s.bidirectional()).generator(g).build();
+            case "GRU" -> GRU.builder().inputSize(s.input()).hiddenSize(s.hidden()).numLayers(s.layers())
+                    .bidirectional(s.bidirectional()).generator(g).build();
+            case "RNN" -> RNN.builder().inputSize(s.input()).hiddenSize(s.hidden()).numLayers(s.layers())
+                    .bidirectional(s.bidirectional()).generator(g).build();
+            default -> throw new IllegalArgumentException("unknown cell " + cell);
+        };
+    }
+
+    /**
+     * Lengths of config P: 64 unsorted lengths spread evenly over 10..100 by a formula that the
+     * PyTorch script uses too, so both sides run exactly the same packed batch.
+     */
+    static int[] packedLengths() {
+        int[] lengths = new int[64];
+        for (int i = 0; i < lengths.length; i++) {
+            lengths[i] = 10 + (i * 37 + 11) % 91;
+        }
+        return lengths;
+    }
+
+    static long sum(int[] v) {
+        return Arrays.stream(v).asLongStream().sum();
+    }
+
+    /** A packed batch (unsorted lengths, padded input (T, N, I)) owned by no scope. */
+    static PackedSequence packed(Tensor padded, int[] lengths) {
+        PackedSequence[] out = new PackedSequence[1];
+        Scope.runUnscoped(() -> out[0] = RnnUtils.packPaddedSequence(padded, lengths, false, false));
+        return out[0];
+    }
+}

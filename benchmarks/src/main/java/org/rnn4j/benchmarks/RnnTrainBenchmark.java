@@ -1,0 +1,99 @@
+package org.rnn4j.benchmarks;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.rnn4j.Generator;
+import org.rnn4j.Scope;
+import org.rnn4j.Tensor;
+import org.rnn4j.nn.GRU;
+import org.rnn4j.nn.LSTM;
+import org.rnn4j.nn.RNN;
+import org.rnn4j.nn.RNNBase;
+import org.rnn4j.nn.RnnOutput;
+import org.rnn4j.nn.rnn.PackedSequence;
+import org.rnn4j.optim.SGD;
+
+/**
+ * One training step — forward, backward of sum(output * g), SGD step — for configs A, B, C and
+ * the packed config P (LSTM), exactly what {@code bench_rnn.py --mode train} times.
+ */
+@State(org.openjdk.jmh.annotations.Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
+public class RnnTrainBenchmark {
+    @Param({"A", "B", "C", "P"})
+    public String config;
+
+    @Param({"LSTM", "GRU", "RNN"})
+    public String cell;
+
+    private RNNBase module;
+    private Tensor input;
+    private Tensor upstream;
+    private PackedSequence packed;
+    private SGD opt;
+
+    @Setup(Level.Trial)
+    public void setup() {
+        if (config.equals("P") && !cell.equals("LSTM")) {
+            throw new IllegalArgumentException("config P is LSTM only; run with -p cell=LSTM");
+        }
+        RnnConfigs.Shape s = RnnConfigs.shape(config);
+        module = RnnConfigs.module(cell, s);
+        Generator g = new Generator(2);
+        input = Tensor.randn(g, s.steps(), s.batch(), s.input());
+        if (config.equals("P")) {
+            packed = RnnConfigs.packed(input, RnnConfigs.packedLengths());
+            upstream = Tensor.randn(g, packed.data().size(0), module.directions() * module.outputSize());
+        } else {
+            upstream = Tensor.randn(g, s.steps(), s.batch(), module.directions() * module.outputSize());
+        }
+        List<Tensor> params = module.parameters();
+        opt = SGD.builder(params).lr(1e-3).build();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        opt.close();
+        module.close();
+        input.close();
+        upstream.close();
+        if (packed != null) {
+            packed.close();
+        }
+    }
+
+    @Benchmark
+    public float step() {
+        try (Scope s = Scope.open()) {
+            opt.zeroGrad();
+            Tensor out;
+            if (packed != null) {
+                out = ((LSTM) module).forward(packed).output().data();
+            } else {
+                RnnOutput r = module instanceof LSTM l ? l.forward(input)
+                        : module instanceof GRU gru ? gru.forward(input) : ((RNN) module).forward(input);
+                out = r.output();
+            }
+            Tensor loss = out.mul(upstream).sum();
+            loss.backward();
+            opt.step();
+            return loss.item();
+        }
+    }
+}
