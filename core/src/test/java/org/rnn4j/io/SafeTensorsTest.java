@@ -265,6 +265,14 @@ class SafeTensorsTest {
             assertRejected(file("{" + entry("x", dt, "[2]", "[0," + 2 * size + "]") + "}", 2 * size),
                     "tensor 'x' has dtype " + dt + "; rnn4j reads F32 only");
         }
+        // metadata() still reads such a file's header (dtype sizes checked), load() refuses it
+        byte[] f16 = file("{\"__metadata__\":{\"format\":\"pt\"}," + entry("h", "F16", "[3]", "[0,6]") + "}", 6);
+        assertEquals(Map.of("format", "pt"), SafeTensors.metadata(f16));
+        SafeTensorsException bad = assertThrows(SafeTensorsException.class,
+                () -> SafeTensors.metadata(file("{" + entry("h", "F16", "[3]", "[0,12]") + "}", 12)));
+        assertTrue(bad.getMessage().contains("F16 shape [3] needs 6"), bad.getMessage());
+        bad = assertThrows(SafeTensorsException.class, () -> SafeTensors.metadata(file("{" + entry("h", "Q7", "[3]", "[0,12]") + "}", 12)));
+        assertTrue(bad.getMessage().contains("tensor 'h' has unknown dtype 'Q7'"), bad.getMessage());
         assertRejected(file("{\"x\":{\"dtype\":7,\"shape\":[1],\"data_offsets\":[0,4]}}", 4), "'dtype' must be a string");
     }
 
