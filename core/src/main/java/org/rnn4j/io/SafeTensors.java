@@ -87,19 +87,30 @@ public final class SafeTensors {
         return readTensors(src, readHeader(src));
     }
 
-    /** The {@code __metadata__} object of the file (empty if it has none); reads only the header. */
+    /**
+     * The {@code __metadata__} object of the file (empty if it has none); reads only the header.
+     * The header is validated as strictly as by {@link #load(Path)}, except that tensors of any
+     * safetensors dtype are accepted (so the metadata of, say, an F16 file can be inspected).
+     */
     public static Map<String, String> metadata(Path path) throws IOException {
         Objects.requireNonNull(path, "path");
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            return new LinkedHashMap<>(readHeader(new ChannelSource(ch, "file " + path)).metadata);
+            return new LinkedHashMap<>(readHeader(new ChannelSource(ch, "file " + path), false).metadata);
         }
     }
 
     /** The {@code __metadata__} object of {@code bytes} (a whole safetensors file), empty if none. */
     public static Map<String, String> metadata(byte[] bytes) throws IOException {
         Objects.requireNonNull(bytes, "bytes");
-        return new LinkedHashMap<>(readHeader(new ArraySource(bytes)).metadata);
+        return new LinkedHashMap<>(readHeader(new ArraySource(bytes), false).metadata);
     }
+
+    /** Bytes per element of each safetensors dtype. */
+    private static final Map<String, Integer> DTYPE_BYTES = Map.ofEntries(
+            Map.entry("BOOL", 1), Map.entry("U8", 1), Map.entry("I8", 1), Map.entry("F8_E5M2", 1), Map.entry("F8_E4M3", 1),
+            Map.entry("I16", 2), Map.entry("U16", 2), Map.entry("F16", 2), Map.entry("BF16", 2),
+            Map.entry("I32", 4), Map.entry("U32", 4), Map.entry("F32", 4),
+            Map.entry("I64", 8), Map.entry("U64", 8), Map.entry("F64", 8));
 
     /** One tensor's header entry, validated. */
     private record Entry(String name, int[] shape, int numel, long begin, long end) {
@@ -109,6 +120,10 @@ public final class SafeTensors {
     }
 
     private static Header readHeader(Source src) throws IOException {
+        return readHeader(src, true);
+    }
+
+    private static Header readHeader(Source src, boolean f32Only) throws IOException {
         byte[] lenBytes = new byte[8];
         int got = src.readPrefix(lenBytes);
         if (got < 8) {
@@ -152,7 +167,7 @@ public final class SafeTensors {
             if (name.equals(METADATA_KEY)) {
                 metadata = parseMetadata(src, e.getValue());
             } else {
-                entries.add(parseEntry(src, name, e.getValue(), dataSize));
+                entries.add(parseEntry(src, name, e.getValue(), dataSize, f32Only));
             }
         }
         checkLayout(src, entries, dataSize);
@@ -173,7 +188,8 @@ public final class SafeTensors {
         return out;
     }
 
-    private static Entry parseEntry(Source src, String name, Object v, long dataSize) throws SafeTensorsException {
+    private static Entry parseEntry(Source src, String name, Object v, long dataSize, boolean f32Only)
+            throws SafeTensorsException {
         String t = "tensor '" + name + "'";
         if (!(v instanceof Map<?, ?> m)) {
             throw src.error(t + ": entry must be a JSON object, got " + kind(v));
@@ -190,8 +206,12 @@ public final class SafeTensors {
         if (!(dtype instanceof String ds)) {
             throw src.error(t + ": 'dtype' must be a string, got " + kind(dtype));
         }
-        if (!ds.equals("F32")) {
+        if (f32Only && !ds.equals("F32")) {
             throw src.error(t + " has dtype " + ds + "; rnn4j reads F32 only");
+        }
+        Integer elementBytes = DTYPE_BYTES.get(ds);
+        if (elementBytes == null) {
+            throw src.error(t + " has unknown dtype '" + ds + "'");
         }
         Object shapeV = m.get("shape");
         if (shapeV == null) {
@@ -233,9 +253,9 @@ public final class SafeTensors {
         if (end < begin) {
             throw src.error(t + ": data_offsets [" + begin + ", " + end + "] end before begin");
         }
-        if (end - begin != 4 * numel) {
-            throw src.error(t + ": data_offsets [" + begin + ", " + end + "] span " + (end - begin) + " bytes, but F32 shape "
-                    + Arrays.toString(shape) + " needs " + 4 * numel);
+        if (end - begin != elementBytes * numel) {
+            throw src.error(t + ": data_offsets [" + begin + ", " + end + "] span " + (end - begin) + " bytes, but " + ds
+                    + " shape " + Arrays.toString(shape) + " needs " + elementBytes * numel);
         }
         if (dataSize >= 0 && end > dataSize) {
             throw src.error(t + ": data_offsets [" + begin + ", " + end + "] go past the end of the " + dataSize
