@@ -1,6 +1,6 @@
 package org.rnn4j.it;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +19,7 @@ import org.rnn4j.nn.Linear;
 import org.rnn4j.nn.RnnOutput;
 import org.rnn4j.optim.Adam;
 import org.rnn4j.optim.GradClip;
+import org.rnn4j.testing.MemoryProbe;
 
 /** 10^4 training steps hold native memory flat after the first step: nothing grows per step. */
 class TrainingMemoryTest {
@@ -35,7 +36,7 @@ class TrainingMemoryTest {
     private void run(Backend backend) {
         try (Backends.Override o = Backends.use(backend)) {
             Generator gen = new Generator(5);
-            long start = Memory.bytesInUse();
+            long start = MemoryProbe.settle();
             GRU gru = GRU.builder().inputSize(3).hiddenSize(8).numLayers(2).bidirectional(true).generator(gen).build();
             Linear head = new Linear(16, 3, true, gen);
             List<Tensor> params = new ArrayList<>(gru.parameters());
@@ -59,7 +60,10 @@ class TrainingMemoryTest {
                     if (step == 0) {
                         afterFirst = Memory.bytesInUse();
                     } else {
-                        assertEquals(afterFirst, Memory.bytesInUse(), "native bytes in use after step " + step);
+                        // the GC may still free garbage of other tests (only ever lowering the count): growth is the leak
+                        long now = Memory.bytesInUse();
+                        assertTrue(now <= afterFirst, "native bytes in use grew to " + now + " after step " + step
+                                + " from " + afterFirst + " after the first step");
                     }
                 }
             } finally {
@@ -67,7 +71,8 @@ class TrainingMemoryTest {
                 gru.close();
                 head.close();
             }
-            assertEquals(start, Memory.bytesInUse(), "everything freed after closing the model and optimizer");
+            long end = Memory.bytesInUse();
+            assertTrue(end <= start, "after closing the model and optimizer " + end + " bytes in use, " + start + " before");
         }
     }
 }
