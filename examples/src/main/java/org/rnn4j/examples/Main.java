@@ -15,6 +15,7 @@ public final class Main {
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         switch (args[0]) {
             case "tensors" -> TensorTour.main(rest);
+            case "quickstart" -> Quickstart.main(rest);
             default -> {
                 System.err.println("unknown program '" + args[0] + "'");
                 usage();
@@ -27,7 +28,8 @@ public final class Main {
         System.out.println("""
                 usage: java -jar examples/target/rnn4j-examples.jar <program> [options]
                 programs:
-                  tensors   a tour of the tensor core on the default (native) backend
+                  tensors     a tour of the tensor core on the default (native) backend
+                  quickstart  the README's snippet: one training step of a packed BiLSTM classifier
                 """);
     }
 }
