@@ -42,11 +42,13 @@ public final class HostStorage extends Storage {
 
     public HostStorage(long numel) {
         super(numel, Device.CPU);
-        if (numel > (Integer.MAX_VALUE - ALIGN) / 4) {
+        if (numel > (Integer.MAX_VALUE - 2 * ALIGN) / 4) {
             throw new IllegalArgumentException("tensor too large for host storage: " + numel + " floats (max "
-                    + (Integer.MAX_VALUE - ALIGN) / 4 + ")");
+                    + (Integer.MAX_VALUE - 2 * ALIGN) / 4 + ")");
         }
-        long bytes = numel * 4L + ALIGN;
+        // alignedSlice rounds both ends to ALIGN, so the payload is rounded up to a multiple of
+        // ALIGN first; one extra ALIGN covers the shift of the start
+        long bytes = (numel * 4L + ALIGN - 1) / ALIGN * ALIGN + ALIGN;
         ByteBuffer raw = ByteBuffer.allocateDirect((int) bytes);
         ByteBuffer aligned = raw.alignedSlice(ALIGN).order(ByteOrder.nativeOrder());
         aligned.limit((int) (numel * 4L));
