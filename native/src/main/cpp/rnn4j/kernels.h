@@ -2,6 +2,9 @@
 // every CPU kernel lives in a header under rnn4j/, so the whole library is one translation unit.
 #pragma once
 
+#include <cstdlib>
+#include <cstring>
+
 #include "common.h"
 #include "elementwise.h"
 #include "reduce.h"
@@ -12,4 +15,16 @@
 namespace rnn4j {
 // lets Java resolve a direct buffer's address once per storage
 inline std::intptr_t address_of(const float* p) { return (std::intptr_t) p; }
+
+// Tensor storage owned by the native backend: 64-byte aligned (AVX-512 rows), zero-filled.
+// Returns 0 when the allocation fails; Java turns that into OutOfMemoryError.
+inline std::intptr_t host_alloc(std::int64_t bytes) {
+    void* p = nullptr;
+    std::size_t n = bytes > 0 ? (std::size_t) bytes : 64;
+    if (posix_memalign(&p, 64, n) != 0) return 0;
+    std::memset(p, 0, n);
+    return (std::intptr_t) p;
+}
+
+inline void host_free(std::intptr_t p) { std::free((void*) p); }
 }  // namespace rnn4j

@@ -9,10 +9,17 @@ import org.rnn4j.Device;
 import org.rnn4j.Memory;
 
 /**
- * Host (CPU) memory shared by every CPU backend: a direct, native-order, 64-byte aligned buffer,
- * so native kernels can use it in place (aligned for AVX-512) and the reference backend can read
- * it as a {@link FloatBuffer}. Freed explicitly when the last view closes; a {@link Cleaner}
- * frees it if the owner forgot.
+ * Host (CPU) memory shared by every CPU backend: a native-order, 64-byte aligned direct buffer,
+ * so native kernels use it in place (aligned for AVX-512) and the reference backend reads it as
+ * a {@link FloatBuffer}. Two sources:
+ * <ul>
+ *   <li>memory a native backend allocated itself ({@link #HostStorage(long, ByteBuffer, long, Runnable)}):
+ *       freed by its own free function when the last view closes;</li>
+ *   <li>a JVM direct buffer ({@link #HostStorage(long)}), for the pure-Java backend: freed at
+ *       close with {@code Unsafe.invokeCleaner} on JDK 17-23; JDK 24+ warns on that method, so
+ *       there the buffer is left to the GC (the {@link Memory} counter still drops at close).</li>
+ * </ul>
+ * A {@link Cleaner} frees either one if its owner forgot to close it.
  */
 public final class HostStorage extends Storage {
     private static final Cleaner CLEANER = Cleaner.create();
@@ -23,14 +30,16 @@ public final class HostStorage extends Storage {
     static {
         Object unsafe = null;
         Method invoke = null;
-        try {
-            Class<?> c = Class.forName("sun.misc.Unsafe");
-            java.lang.reflect.Field f = c.getDeclaredField("theUnsafe");
-            f.setAccessible(true);
-            unsafe = f.get(null);
-            invoke = c.getMethod("invokeCleaner", ByteBuffer.class);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            // jdk.unsupported missing: memory is returned by the GC instead; the counter stays exact.
+        if (Runtime.version().feature() < 24) {
+            try {
+                Class<?> c = Class.forName("sun.misc.Unsafe");
+                java.lang.reflect.Field f = c.getDeclaredField("theUnsafe");
+                f.setAccessible(true);
+                unsafe = f.get(null);
+                invoke = c.getMethod("invokeCleaner", ByteBuffer.class);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                // jdk.unsupported missing: the GC returns the memory instead; the counter stays exact
+            }
         }
         UNSAFE = unsafe;
         INVOKE_CLEANER = invoke;
@@ -40,12 +49,10 @@ public final class HostStorage extends Storage {
     private final Cleaner.Cleanable cleanable;
     private volatile long address;
 
+    /** A zero-filled JVM direct buffer of {@code numel} floats. */
     public HostStorage(long numel) {
         super(numel, Device.CPU);
-        if (numel > (Integer.MAX_VALUE - 2 * ALIGN) / 4) {
-            throw new IllegalArgumentException("tensor too large for host storage: " + numel + " floats (max "
-                    + (Integer.MAX_VALUE - 2 * ALIGN) / 4 + ")");
-        }
+        checkSize(numel);
         // alignedSlice rounds both ends to ALIGN, so the payload is rounded up to a multiple of
         // ALIGN first; one extra ALIGN covers the shift of the start
         long bytes = (numel * 4L + ALIGN - 1) / ALIGN * ALIGN + ALIGN;
@@ -54,7 +61,35 @@ public final class HostStorage extends Storage {
         aligned.limit((int) (numel * 4L));
         this.data = aligned.asFloatBuffer();
         Memory.allocated(bytes);
-        this.cleanable = CLEANER.register(this, new Free(raw, bytes));
+        this.cleanable = CLEANER.register(this, new FreeDirect(raw, bytes));
+    }
+
+    /**
+     * Wraps zero-filled memory a native backend allocated: {@code buffer} views it (native order,
+     * at least {@code numel} floats), {@code address} is its first byte, {@code free} releases it
+     * (called exactly once, from close or from the Cleaner; it must not reference this object).
+     */
+    public HostStorage(long numel, ByteBuffer buffer, long address, Runnable free) {
+        super(numel, Device.CPU);
+        checkSize(numel);
+        if (buffer.capacity() < numel * 4L || !buffer.isDirect()) {
+            throw new IllegalArgumentException("HostStorage: buffer must be direct with at least " + numel * 4L
+                    + " bytes, got " + buffer.capacity() + (buffer.isDirect() ? "" : " (heap)"));
+        }
+        ByteBuffer b = buffer.duplicate().order(ByteOrder.nativeOrder());
+        b.position(0).limit((int) (numel * 4L));
+        this.data = b.slice().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        this.address = address;
+        long bytes = numel * 4L;
+        Memory.allocated(bytes);
+        this.cleanable = CLEANER.register(this, new FreeNative(free, bytes));
+    }
+
+    private static void checkSize(long numel) {
+        if (numel > (Integer.MAX_VALUE - 2 * ALIGN) / 4) {
+            throw new IllegalArgumentException("tensor too large for host storage: " + numel + " floats (max "
+                    + (Integer.MAX_VALUE - 2 * ALIGN) / 4 + ")");
+        }
     }
 
     /** The floats, as a buffer whose index 0 is element 0 of the storage. */
@@ -62,7 +97,7 @@ public final class HostStorage extends Storage {
         return data;
     }
 
-    /** Native address of element 0, once a native backend has resolved it (0 before). */
+    /** Native address of element 0, once known (0 before a native backend resolved it). */
     public long address() {
         return address;
     }
@@ -77,11 +112,11 @@ public final class HostStorage extends Storage {
         cleanable.clean();
     }
 
-    private static final class Free implements Runnable {
+    private static final class FreeDirect implements Runnable {
         private ByteBuffer raw;
         private final long bytes;
 
-        Free(ByteBuffer raw, long bytes) {
+        FreeDirect(ByteBuffer raw, long bytes) {
             this.raw = raw;
             this.bytes = bytes;
         }
@@ -94,9 +129,25 @@ public final class HostStorage extends Storage {
                 try {
                     INVOKE_CLEANER.invoke(UNSAFE, b);
                 } catch (ReflectiveOperationException e) {
-                    // fall back to the GC freeing it
+                    // the GC frees it instead
                 }
             }
+            Memory.freed(bytes);
+        }
+    }
+
+    private static final class FreeNative implements Runnable {
+        private final Runnable free;
+        private final long bytes;
+
+        FreeNative(Runnable free, long bytes) {
+            this.free = free;
+            this.bytes = bytes;
+        }
+
+        @Override
+        public void run() {
+            free.run();
             Memory.freed(bytes);
         }
     }

@@ -1,5 +1,6 @@
 package org.rnn4j.nativecpu;
 
+import java.nio.ByteBuffer;
 import org.bytedeco.javacpp.Loader;
 import org.rnn4j.Device;
 import org.rnn4j.Tensor;
@@ -111,9 +112,29 @@ public final class NativeBackend implements Backend {
         return reason;
     }
 
+    /**
+     * Storage the backend allocates and frees itself (posix_memalign/free): exact and immediate,
+     * without the JVM's direct-memory accounting or sun.misc.Unsafe.
+     */
     @Override
     public Storage allocate(long numel) {
-        return new HostStorage(numel);
+        long bytes = Math.max(numel, 1) * 4L;
+        long address = NativeKernels.host_alloc(bytes);
+        if (address == 0) {
+            throw new OutOfMemoryError("native backend: could not allocate " + bytes + " bytes of tensor storage");
+        }
+        ByteBuffer view = new AddressPointer(address, bytes).asByteBuffer();
+        return new HostStorage(numel, view, address, () -> NativeKernels.host_free(address));
+    }
+
+    /** A JavaCPP pointer at a raw address, only to wrap it in a direct ByteBuffer. */
+    private static final class AddressPointer extends org.bytedeco.javacpp.BytePointer {
+        AddressPointer(long address, long bytes) {
+            super((org.bytedeco.javacpp.Pointer) null);
+            this.address = address;
+            this.limit = bytes;
+            this.capacity = bytes;
+        }
     }
 
     // ---- addresses -----------------------------------------------------------------------

@@ -33,6 +33,11 @@ public final class NativeKernels {
     /** Address of element 0 of a direct buffer. */
     public static native @Cast("intptr_t") long address_of(@Cast("const float*") FloatBuffer buffer);
 
+    /** 64-byte aligned, zero-filled memory for tensor storage; 0 if it could not be allocated. */
+    public static native @Cast("intptr_t") long host_alloc(@Cast("std::int64_t") long bytes);
+
+    public static native void host_free(@Cast("intptr_t") long address);
+
     // ---- elementwise over strided views ------------------------------------------------------
 
     public static native void unary(int op, int ndim, int[] shape, int[] strides,
