@@ -21,12 +21,10 @@ import org.rnn4j.nn.GRU;
 import org.rnn4j.nn.LSTM;
 import org.rnn4j.nn.RNN;
 import org.rnn4j.nn.RNNBase;
-import org.rnn4j.nn.rnn.PackedSequence;
-import org.rnn4j.nn.rnn.RnnUtils;
 
 /**
- * Inference of whole layers through the public API (module.forward under no-grad), configs A, B,
- * C and the packed config P (LSTM). Milliseconds per call; compare with
+ * Inference of whole layers through the public API (module.forward under no-grad), configs A, B
+ * and C (the packed config P is {@link PackedLstmBenchmark}). Milliseconds per call; compare with
  * {@code benchmarks/pytorch/bench_rnn.py --mode infer} run with the same thread count.
  */
 @State(org.openjdk.jmh.annotations.Scope.Benchmark)
@@ -36,7 +34,7 @@ import org.rnn4j.nn.rnn.RnnUtils;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 public class RnnInferenceBenchmark {
-    @Param({"A", "B", "C", "P"})
+    @Param({"A", "B", "C"})
     public String config;
 
     @Param({"LSTM", "GRU", "RNN"})
@@ -44,41 +42,26 @@ public class RnnInferenceBenchmark {
 
     private RNNBase module;
     private Tensor input;
-    private PackedSequence packed;
-    private int[] lengths;
 
     @Setup(Level.Trial)
     public void setup() {
-        if (config.equals("P") && !cell.equals("LSTM")) {
-            throw new IllegalArgumentException("config P is LSTM only; run with -p cell=LSTM");
-        }
         RnnConfigs.Shape s = RnnConfigs.shape(config);
         module = RnnConfigs.module(cell, s);
         module.eval();
         input = Tensor.randn(new Generator(2), s.steps(), s.batch(), s.input());
-        if (config.equals("P")) {
-            lengths = RnnConfigs.packedLengths();
-            packed = RnnConfigs.packed(input, lengths);
-        }
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
         module.close();
         input.close();
-        if (packed != null) {
-            packed.close();
-        }
     }
 
     @Benchmark
     public float forward() {
         try (Scope s = Scope.open(); GradMode.Guard g = GradMode.noGrad()) {
             Tensor h;
-            if (packed != null) {
-                // packing is part of the call, as in the PyTorch script
-                h = ((LSTM) module).forward(RnnUtils.packPaddedSequence(input, lengths, false, false)).hN();
-            } else if (module instanceof LSTM l) {
+            if (module instanceof LSTM l) {
                 h = l.forward(input).hN();
             } else if (module instanceof GRU gru) {
                 h = gru.forward(input).hN();

@@ -22,12 +22,11 @@ import org.rnn4j.nn.LSTM;
 import org.rnn4j.nn.RNN;
 import org.rnn4j.nn.RNNBase;
 import org.rnn4j.nn.RnnOutput;
-import org.rnn4j.nn.rnn.PackedSequence;
 import org.rnn4j.optim.SGD;
 
 /**
- * One training step — forward, backward of sum(output * g), SGD step — for configs A, B, C and
- * the packed config P (LSTM), exactly what {@code bench_rnn.py --mode train} times.
+ * One training step — forward, backward of sum(output * g), SGD step — for configs A, B and C
+ * (packed P: {@link PackedLstmBenchmark}), exactly what {@code bench_rnn.py --mode train} times.
  */
 @State(org.openjdk.jmh.annotations.Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -36,7 +35,7 @@ import org.rnn4j.optim.SGD;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 public class RnnTrainBenchmark {
-    @Param({"A", "B", "C", "P"})
+    @Param({"A", "B", "C"})
     public String config;
 
     @Param({"LSTM", "GRU", "RNN"})
@@ -45,24 +44,15 @@ public class RnnTrainBenchmark {
     private RNNBase module;
     private Tensor input;
     private Tensor upstream;
-    private PackedSequence packed;
     private SGD opt;
 
     @Setup(Level.Trial)
     public void setup() {
-        if (config.equals("P") && !cell.equals("LSTM")) {
-            throw new IllegalArgumentException("config P is LSTM only; run with -p cell=LSTM");
-        }
         RnnConfigs.Shape s = RnnConfigs.shape(config);
         module = RnnConfigs.module(cell, s);
         Generator g = new Generator(2);
         input = Tensor.randn(g, s.steps(), s.batch(), s.input());
-        if (config.equals("P")) {
-            packed = RnnConfigs.packed(input, RnnConfigs.packedLengths());
-            upstream = Tensor.randn(g, packed.data().size(0), module.directions() * module.outputSize());
-        } else {
-            upstream = Tensor.randn(g, s.steps(), s.batch(), module.directions() * module.outputSize());
-        }
+        upstream = Tensor.randn(g, s.steps(), s.batch(), module.directions() * module.outputSize());
         List<Tensor> params = module.parameters();
         opt = SGD.builder(params).lr(1e-3).build();
     }
@@ -73,23 +63,15 @@ public class RnnTrainBenchmark {
         module.close();
         input.close();
         upstream.close();
-        if (packed != null) {
-            packed.close();
-        }
     }
 
     @Benchmark
     public float step() {
         try (Scope s = Scope.open()) {
             opt.zeroGrad();
-            Tensor out;
-            if (packed != null) {
-                out = ((LSTM) module).forward(packed).output().data();
-            } else {
-                RnnOutput r = module instanceof LSTM l ? l.forward(input)
-                        : module instanceof GRU gru ? gru.forward(input) : ((RNN) module).forward(input);
-                out = r.output();
-            }
+            RnnOutput r = module instanceof LSTM l ? l.forward(input)
+                    : module instanceof GRU gru ? gru.forward(input) : ((RNN) module).forward(input);
+            Tensor out = r.output();
             Tensor loss = out.mul(upstream).sum();
             loss.backward();
             opt.step();
