@@ -61,4 +61,17 @@ inline void optimizer_step(int kind, float* p, const float* g, float* s1, float*
     }
 }
 
+// One call for a whole parameter set sharing the step settings: addresses and sizes come as
+// arrays (count), so the optimizer pays one JNI crossing per step, not one per tensor.
+// s1/s2 entries are 0 where a kind keeps no such state.
+inline void optimizer_step_multi(int kind, const std::int64_t* p, const std::int64_t* g, const std::int64_t* s1,
+                                 const std::int64_t* s2, const std::int64_t* n, int count, float lr, float momentum,
+                                 float dampening, int nesterov, float wd, float b1, float b2, float eps, i64 step,
+                                 int first) {
+    for (int i = 0; i < count; ++i) {
+        optimizer_step(kind, (float*) p[i], (const float*) g[i], (float*) s1[i], (float*) s2[i], n[i], lr, momentum,
+                       dampening, nesterov, wd, b1, b2, eps, step, first);
+    }
+}
+
 }  // namespace rnn4j

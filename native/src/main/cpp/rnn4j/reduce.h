@@ -50,6 +50,22 @@ RNN4J_CLONES static double sum_squares_contig(const float* x, i64 n) { return su
 inline double sum_all(const float* x, i64 n) { return sum_contig(x, n); }
 inline double sum_squares(const float* x, i64 n) { return sum_squares_contig(x, n); }
 
+// Sum of squares over a set of tensors (a whole gradient set for clip_grad_norm) in one call.
+inline double sum_squares_multi(const std::int64_t* x, const std::int64_t* n, int count) {
+    double s = 0;
+    for (int i = 0; i < count; ++i) s += sum_squares_contig((const float*) x[i], n[i]);
+    return s;
+}
+
+RNN4J_CLONES static void scale_contig(float* x, i64 n, float f) {
+    for (i64 i = 0; i < n; ++i) x[i] *= f;
+}
+
+// x_i *= f for every tensor of a set (the clipping scale) in one call.
+inline void scale_multi(const std::int64_t* x, const std::int64_t* n, int count, float f) {
+    for (int i = 0; i < count; ++i) scale_contig((float*) x[i], n[i], f);
+}
+
 // acc (I) += x (I) in double: one row of an (N, I) column sum
 RNN4J_CLONES static void accumulate_row(double* acc, const float* x, i64 inner) {
     for (i64 i = 0; i < inner; i++) acc[i] += (double) x[i];

@@ -87,8 +87,11 @@ public interface Backend {
     /** Sum of all elements of contiguous {@code x} as double (used by norms, losses). */
     double sumAll(Tensor x);
 
-    /** Sum of squares of all elements of contiguous {@code x} as double. */
-    double sumSquares(Tensor x);
+    /** Sum of squares of all elements of every (contiguous) tensor, as one double: one call for a whole gradient set. */
+    double sumSquares(Tensor... xs);
+
+    /** xs[i] *= factor in place for every (contiguous) tensor: one call for a whole gradient set. */
+    void scale(Tensor[] xs, float factor);
 
     // ---- linear algebra ------------------------------------------------------------------
 
@@ -149,8 +152,16 @@ public interface Backend {
                       float gradScale);
 
     /**
-     * One fused optimizer step over one parameter tensor (all contiguous, same numel).
-     * See {@link OptimizerStep} for the rules.
+     * One fused optimizer update of a set of parameters sharing {@code step}'s settings, in one
+     * call: params[i] is updated from grads[i] with its state state1[i], state2[i] (arrays
+     * aligned, tensors contiguous, each state the shape of its parameter; a state array is null
+     * when the kind keeps none). See {@link OptimizerStep} for the rules.
      */
-    void optimizerStep(OptimizerStep step, Tensor param, Tensor grad, Tensor state1, Tensor state2);
+    void optimizerStep(OptimizerStep step, Tensor[] params, Tensor[] grads, Tensor[] state1, Tensor[] state2);
+
+    /** {@link #optimizerStep(OptimizerStep, Tensor[], Tensor[], Tensor[], Tensor[])} for one parameter. */
+    default void optimizerStep(OptimizerStep step, Tensor param, Tensor grad, Tensor state1, Tensor state2) {
+        optimizerStep(step, new Tensor[] {param}, new Tensor[] {grad}, state1 == null ? null : new Tensor[] {state1},
+                state2 == null ? null : new Tensor[] {state2});
+    }
 }

@@ -261,12 +261,21 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public double sumSquares(Tensor x) {
+    public double sumSquares(Tensor... xs) {
         double s = 0;
-        for (float f : values(x)) {
-            s += (double) f * f;
+        for (Tensor x : xs) {
+            for (float f : values(x)) {
+                s += (double) f * f;
+            }
         }
         return s;
+    }
+
+    @Override
+    public void scale(Tensor[] xs, float factor) {
+        for (Tensor x : xs) {
+            binaryScalar(BinaryOp.MUL, x, x, factor);
+        }
     }
 
     // ---- gemm --------------------------------------------------------------------------
@@ -411,7 +420,13 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void optimizerStep(OptimizerStep s, Tensor param, Tensor grad, Tensor state1, Tensor state2) {
+    public void optimizerStep(OptimizerStep s, Tensor[] params, Tensor[] grads, Tensor[] state1, Tensor[] state2) {
+        for (int i = 0; i < params.length; i++) {
+            update(s, params[i], grads[i], state1 == null ? null : state1[i], state2 == null ? null : state2[i]);
+        }
+    }
+
+    private void update(OptimizerStep s, Tensor param, Tensor grad, Tensor state1, Tensor state2) {
         float[] p = values(param);
         float[] g = values(grad);
         float[] m = state1 == null ? null : values(state1);

@@ -21,7 +21,7 @@ public final class GradClip {
      * Scales all gradients together so that their total norm (the norm of the per-tensor norms)
      * is at most {@code maxNorm}: by {@code maxNorm / (total + 1e-6)} when that is below 1.
      * Parameters without a gradient are skipped. The norm is computed in double: the 2-norm with
-     * one {@code sumSquares} per tensor (one backend call each, one scalar back to the host),
+     * one fused {@code sumSquares} call over all gradients and one fused {@code scale} call,
      * the inf-norm as the largest |g|; other p use |g|^p sums.
      *
      * @param normType 2, {@code Double.POSITIVE_INFINITY}, or any other p > 0
@@ -42,11 +42,11 @@ public final class GradClip {
         double total;
         try (Scope s = Scope.open(); GradMode.Guard g = GradMode.noGrad()) {
             if (normType == 2.0) {
-                double sq = 0;
-                for (Tensor gr : grads) {
-                    sq += gr.numel() == 0 ? 0 : gr.backend().sumSquares(gr.contiguous());
+                Tensor[] dense = new Tensor[grads.size()];
+                for (int i = 0; i < dense.length; i++) {
+                    dense[i] = grads.get(i).contiguous();
                 }
-                total = Math.sqrt(sq);
+                total = Math.sqrt(dense[0].backend().sumSquares(dense));
             } else if (Double.isInfinite(normType)) {
                 total = 0;
                 for (Tensor gr : grads) {
@@ -66,8 +66,16 @@ public final class GradClip {
         // PyTorch computes the coefficient in float32 from its float32 total norm
         float coef = (float) maxNorm / ((float) total + 1e-6f);
         if (!(coef >= 1f)) {   // also NaN, which PyTorch's clamp(max=1) lets through
+            List<Tensor> dense = new ArrayList<>();
             for (Tensor gr : grads) {
-                scale(gr, coef);
+                if (gr.isContiguous()) {
+                    dense.add(gr);
+                } else {
+                    scale(gr, coef);
+                }
+            }
+            if (!dense.isEmpty()) {
+                dense.get(0).backend().scale(dense.toArray(new Tensor[0]), coef);
             }
         }
         return total;

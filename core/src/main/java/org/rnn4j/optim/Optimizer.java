@@ -1,5 +1,6 @@
 package org.rnn4j.optim;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -119,10 +120,15 @@ public abstract class Optimizer implements AutoCloseable {
         }
     }
 
-    /** One update of every parameter that has a gradient. */
+    /**
+     * One update of every parameter that has a gradient: one fused backend call for all the
+     * parameters that share a step count (normally all of them).
+     */
     public void step() {
         ensureOpen("step");
-        try (GradMode.Guard g = GradMode.noGrad()) {
+        try (GradMode.Guard g = GradMode.noGrad(); Scope scope = Scope.open()) {
+            // parameters grouped by (device, step, first update): each group is one kernel call
+            Map<Group, List<Integer>> groups = new LinkedHashMap<>();
             for (int i = 0; i < params.size(); i++) {
                 Tensor p = params.get(i);
                 Tensor grad = p.grad();
@@ -138,16 +144,38 @@ public abstract class Optimizer implements AutoCloseable {
                 p.requireSameDevice(name + ".step", "grad", grad);
                 boolean first = allocateState(i);
                 steps[i]++;
-                Tensor[] s = state[i];
-                // the kernel wants contiguous operands; a gradient set by hand may be a view
-                Tensor gc = grad.isContiguous() ? grad : grad.contiguous();
-                p.backend().optimizerStep(update(i, steps[i], first), p, gc,
-                        s.length > 0 ? s[0] : null, s.length > 1 ? s[1] : null);
-                if (gc != grad) {
-                    gc.close();
+                groups.computeIfAbsent(new Group(p.device(), steps[i], first), k -> new ArrayList<>()).add(i);
+            }
+            for (Map.Entry<Group, List<Integer>> e : groups.entrySet()) {
+                List<Integer> group = e.getValue();
+                int n = group.size();
+                Tensor[] ps = new Tensor[n];
+                Tensor[] gs = new Tensor[n];
+                Tensor[] s1 = new Tensor[n];
+                Tensor[] s2 = new Tensor[n];
+                boolean hasS1 = false;
+                boolean hasS2 = false;
+                for (int k = 0; k < n; k++) {
+                    int i = group.get(k);
+                    ps[k] = params.get(i);
+                    // the kernel wants contiguous operands; a gradient set by hand may be a view
+                    Tensor grad = ps[k].grad();
+                    gs[k] = grad.isContiguous() ? grad : grad.contiguous();
+                    Tensor[] st = state[i];
+                    s1[k] = st.length > 0 ? st[0] : null;
+                    s2[k] = st.length > 1 ? st[1] : null;
+                    hasS1 |= s1[k] != null;
+                    hasS2 |= s2[k] != null;
                 }
+                int i0 = group.get(0);
+                ps[0].backend().optimizerStep(update(i0, steps[i0], e.getKey().first()), ps, gs, hasS1 ? s1 : null,
+                        hasS2 ? s2 : null);
             }
         }
+    }
+
+    /** Parameters updated by one kernel call share these. */
+    private record Group(org.rnn4j.Device device, long step, boolean first) {
     }
 
     /** Creates parameter i's zero-filled buffers if missing; true if it did (the first update). */

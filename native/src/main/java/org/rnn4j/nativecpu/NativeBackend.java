@@ -298,8 +298,25 @@ public final class NativeBackend implements Backend {
     }
 
     @Override
-    public double sumSquares(Tensor x) {
-        return x.numel() == 0 ? 0.0 : NativeKernels.sum_squares(addr(x), x.numel());
+    public double sumSquares(Tensor... xs) {
+        long[] a = new long[xs.length];
+        long[] n = new long[xs.length];
+        for (int i = 0; i < xs.length; i++) {
+            n[i] = xs[i].numel();
+            a[i] = n[i] == 0 ? 0 : addr(xs[i]);
+        }
+        return NativeKernels.sum_squares_multi(a, n, xs.length);
+    }
+
+    @Override
+    public void scale(Tensor[] xs, float factor) {
+        long[] a = new long[xs.length];
+        long[] n = new long[xs.length];
+        for (int i = 0; i < xs.length; i++) {
+            n[i] = xs[i].numel();
+            a[i] = n[i] == 0 ? 0 : addr(xs[i]);
+        }
+        NativeKernels.scale_multi(a, n, xs.length, factor);
     }
 
     // ---- linear algebra ------------------------------------------------------------------
@@ -453,18 +470,29 @@ public final class NativeBackend implements Backend {
     }
 
     @Override
-    public void optimizerStep(OptimizerStep s, Tensor param, Tensor grad, Tensor state1, Tensor state2) {
-        long n = param.numel();
-        if (n == 0) {
-            return;
-        }
+    public void optimizerStep(OptimizerStep s, Tensor[] params, Tensor[] grads, Tensor[] state1, Tensor[] state2) {
         boolean needs1 = s.kind() != OptimizerStep.Kind.SGD || s.momentum() != 0f;
         boolean needs2 = s.kind() != OptimizerStep.Kind.SGD;
         if ((needs1 && state1 == null) || (needs2 && state2 == null)) {
             throw new IllegalArgumentException("optimizerStep: " + s.kind() + " needs its state tensors");
         }
-        NativeKernels.optimizer_step(s.kind().ordinal(), addr(param), addr(grad), addrOrZero(state1),
-                addrOrZero(state2), n, s.lr(), s.momentum(), s.dampening(), s.nesterov() ? 1 : 0, s.weightDecay(),
-                s.beta1(), s.beta2(), s.eps(), s.step(), s.first() ? 1 : 0);
+        int count = params.length;
+        long[] p = new long[count];
+        long[] g = new long[count];
+        long[] m = new long[count];
+        long[] v = new long[count];
+        long[] n = new long[count];
+        for (int i = 0; i < count; i++) {
+            n[i] = params[i].numel();
+            if (n[i] == 0) {
+                continue;
+            }
+            p[i] = addr(params[i]);
+            g[i] = addr(grads[i]);
+            m[i] = needs1 ? addr(state1[i]) : 0;
+            v[i] = needs2 ? addr(state2[i]) : 0;
+        }
+        NativeKernels.optimizer_step_multi(s.kind().ordinal(), p, g, m, v, n, count, s.lr(), s.momentum(), s.dampening(),
+                s.nesterov() ? 1 : 0, s.weightDecay(), s.beta1(), s.beta2(), s.eps(), s.step(), s.first() ? 1 : 0);
     }
 }

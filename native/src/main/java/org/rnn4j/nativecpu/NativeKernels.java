@@ -115,6 +115,22 @@ public final class NativeKernels {
                                              float lr, float momentum, float dampening, int nesterov, float weightDecay,
                                              float beta1, float beta2, float eps, long step, int first);
 
+    /** {@link #optimizer_step} over {@code count} tensors given by address and size arrays. */
+    public static native void optimizer_step_multi(int kind, @Cast("const std::int64_t*") long[] params,
+                                                   @Cast("const std::int64_t*") long[] grads,
+                                                   @Cast("const std::int64_t*") long[] state1,
+                                                   @Cast("const std::int64_t*") long[] state2,
+                                                   @Cast("const std::int64_t*") long[] sizes, int count,
+                                                   float lr, float momentum, float dampening, int nesterov,
+                                                   float weightDecay, float beta1, float beta2, float eps, long step,
+                                                   int first);
+
+    public static native double sum_squares_multi(@Cast("const std::int64_t*") long[] xs,
+                                                  @Cast("const std::int64_t*") long[] sizes, int count);
+
+    public static native void scale_multi(@Cast("const std::int64_t*") long[] xs,
+                                          @Cast("const std::int64_t*") long[] sizes, int count, float factor);
+
     public static native void set_num_threads(int n);
 
     public static native int get_num_threads();
