@@ -159,106 +159,143 @@ def gen_rnn(fx):
             I = 3 + (ki + si) % 3          # 3..5
             H = 4 + (2 * ki + si) % 3      # 4..6
             P = (2 + si % 2) if kind == "lstm_proj" else 0
-            D = 2 if bi else 1
-            Hout = P if P else H
-            mod, modname, nl = make_rnn_module(kind, I, H, P, L, bias, bf, bi)
-            # params are initialised in float32 (default PyTorch init); promote exactly.
-            mod = mod.double()
-            names = [n for n, _ in mod.named_parameters()]
-            params = {n: p.detach().clone() for n, p in mod.named_parameters()}
+            rnn_case(fx, f"rnn/{kind}_{sname}.safetensors", kind, I, H, P, L, bi, bf, bias, has_h0, mode, T, N,
+                     lengths, seed)
 
-            unbatched = mode == "unbatched"
-            packed = mode == "packed"
-            if unbatched:
-                x = rand32(T, I)
-                hshape = (L * D, Hout)
-                cshape = (L * D, H)
+
+def gen_rnn_wide(fx):
+    """Wider random cases (rnn_wide/): sizes that are not multiples of the 8/16-float vector
+    width and batches above the small-batch kernel's cutoff, so that vector tails and both GEMM
+    paths of the native kernels meet PyTorch too. Same tensors and metadata as rnn/."""
+    import random
+    rng = random.Random(4242)
+    for ki, kind in enumerate(KINDS):
+        for k in range(3):
+            seed = 7000 + 10 * ki + k
+            torch.manual_seed(seed)
+            I = rng.choice([7, 16, 19])
+            H = rng.choice([17, 24, 33])
+            P = rng.choice([5, 9]) if kind == "lstm_proj" else 0
+            L = rng.choice([1, 2])
+            bi = rng.random() < 0.6
+            bf = rng.random() < 0.5
+            bias = rng.random() < 0.8
+            has_h0 = rng.random() < 0.6
+            mode = ["batched", "packed", "unbatched"][k]
+            T = rng.randint(3, 7)
+            N = rng.randint(5, 9)
+            lengths = None
+            if mode == "packed":
+                lengths = [rng.randint(1, T) for _ in range(N)]
+                lengths[rng.randrange(N)] = T
+                lengths[rng.randrange(N)] = 1
+                if T not in lengths:
+                    lengths[0] = T
+            rnn_case(fx, f"rnn_wide/{kind}_{mode}_{k}.safetensors", kind, I, H, P, L, bi, bf, bias, has_h0, mode,
+                     T, N, lengths, seed)
+
+
+def rnn_case(fx, path, kind, I, H, P, L, bi, bf, bias, has_h0, mode, T, N, lengths, seed):
+    D = 2 if bi else 1
+    Hout = P if P else H
+    mod, modname, nl = make_rnn_module(kind, I, H, P, L, bias, bf, bi)
+    # params are initialised in float32 (default PyTorch init); promote exactly.
+    mod = mod.double()
+    names = [n for n, _ in mod.named_parameters()]
+    params = {n: p.detach().clone() for n, p in mod.named_parameters()}
+
+    unbatched = mode == "unbatched"
+    packed = mode == "packed"
+    if unbatched:
+        x = rand32(T, I)
+        hshape = (L * D, Hout)
+        cshape = (L * D, H)
+    else:
+        x = rand32(N, T, I) if bf else rand32(T, N, I)
+        hshape = (L * D, N, Hout)
+        cshape = (L * D, N, H)
+    x.requires_grad_(True)
+    h0 = c0 = None
+    if has_h0:
+        h0 = rand32(*hshape).requires_grad_(True)
+        if modname == "LSTM":
+            c0 = rand32(*cshape).requires_grad_(True)
+
+    if modname == "LSTM":
+        hx = (h0, c0) if has_h0 else None
+    else:
+        hx = h0
+
+    if packed:
+        lens = torch.tensor(lengths, dtype=torch.int64)
+        assert max(lengths) == T and 1 in lengths
+        pk = pack_padded_sequence(x, lens, batch_first=bf, enforce_sorted=False)
+        out_p, hn = mod(pk, hx)
+        out, out_lens = pad_packed_sequence(out_p, batch_first=bf, padding_value=0.0)
+        assert out_lens.tolist() == lengths
+    else:
+        out, hn = mod(x, hx)
+    if modname == "LSTM":
+        h_n, c_n = hn
+    else:
+        h_n, c_n = hn, None
+
+    g_out = rand32(*out.shape)
+    if packed:
+        mask = torch.zeros(out.shape[:2], dtype=torch.float64)
+        for bidx, ln in enumerate(lengths):
+            if bf:
+                mask[bidx, :ln] = 1
             else:
-                x = rand32(N, T, I) if bf else rand32(T, N, I)
-                hshape = (L * D, N, Hout)
-                cshape = (L * D, N, H)
-            x.requires_grad_(True)
-            h0 = c0 = None
-            if has_h0:
-                h0 = rand32(*hshape).requires_grad_(True)
-                if modname == "LSTM":
-                    c0 = rand32(*cshape).requires_grad_(True)
+                mask[:ln, bidx] = 1
+        g_out = g_out * mask.unsqueeze(-1)
+    g_hn = rand32(*h_n.shape)
+    loss = (out * g_out).sum() + (h_n * g_hn).sum()
+    g_cn = None
+    if c_n is not None:
+        g_cn = rand32(*c_n.shape)
+        loss = loss + (c_n * g_cn).sum()
+    loss.backward()
 
-            if modname == "LSTM":
-                hx = (h0, c0) if has_h0 else None
-            else:
-                hx = h0
+    t = []
+    for n in names:
+        t.append((n, params[n]))
+    t.append(("input", x))
+    if packed:
+        t.append(("lengths", torch.tensor(lengths)))
+    if has_h0:
+        t.append(("h0", h0))
+        if c0 is not None:
+            t.append(("c0", c0))
+    t.append(("output", out))
+    t.append(("h_n", h_n))
+    if c_n is not None:
+        t.append(("c_n", c_n))
+    t.append(("grad_output", g_out))
+    t.append(("grad_h_n", g_hn))
+    if g_cn is not None:
+        t.append(("grad_c_n", g_cn))
+    t.append(("grad.input", x.grad))
+    if has_h0:
+        t.append(("grad.h0", h0.grad))
+        if c0 is not None:
+            t.append(("grad.c0", c0.grad))
+    pd = dict(mod.named_parameters())
+    for n in names:
+        t.append(("grad." + n, pd[n].grad))
 
-            if packed:
-                lens = torch.tensor(lengths, dtype=torch.int64)
-                assert max(lengths) == T and 1 in lengths
-                pk = pack_padded_sequence(x, lens, batch_first=bf, enforce_sorted=False)
-                out_p, hn = mod(pk, hx)
-                out, out_lens = pad_packed_sequence(out_p, batch_first=bf, padding_value=0.0)
-                assert out_lens.tolist() == lengths
-            else:
-                out, hn = mod(x, hx)
-            if modname == "LSTM":
-                h_n, c_n = hn
-            else:
-                h_n, c_n = hn, None
-
-            g_out = rand32(*out.shape)
-            if packed:
-                mask = torch.zeros(out.shape[:2], dtype=torch.float64)
-                for bidx, ln in enumerate(lengths):
-                    if bf:
-                        mask[bidx, :ln] = 1
-                    else:
-                        mask[:ln, bidx] = 1
-                g_out = g_out * mask.unsqueeze(-1)
-            g_hn = rand32(*h_n.shape)
-            loss = (out * g_out).sum() + (h_n * g_hn).sum()
-            g_cn = None
-            if c_n is not None:
-                g_cn = rand32(*c_n.shape)
-                loss = loss + (c_n * g_cn).sum()
-            loss.backward()
-
-            t = []
-            for n in names:
-                t.append((n, params[n]))
-            t.append(("input", x))
-            if packed:
-                t.append(("lengths", torch.tensor(lengths)))
-            if has_h0:
-                t.append(("h0", h0))
-                if c0 is not None:
-                    t.append(("c0", c0))
-            t.append(("output", out))
-            t.append(("h_n", h_n))
-            if c_n is not None:
-                t.append(("c_n", c_n))
-            t.append(("grad_output", g_out))
-            t.append(("grad_h_n", g_hn))
-            if g_cn is not None:
-                t.append(("grad_c_n", g_cn))
-            t.append(("grad.input", x.grad))
-            if has_h0:
-                t.append(("grad.h0", h0.grad))
-                if c0 is not None:
-                    t.append(("grad.c0", c0.grad))
-            pd = dict(mod.named_parameters())
-            for n in names:
-                t.append(("grad." + n, pd[n].grad))
-
-            meta = {
-                "module": modname,
-                "input_size": I, "hidden_size": H, "num_layers": L,
-                "bias": b(bias), "batch_first": b(bf), "bidirectional": b(bi),
-                "proj_size": P, "packed": b(packed), "unbatched": b(unbatched),
-                "has_h0": b(has_h0), "seq_len": T,
-                "batch_size": 0 if unbatched else N,
-                "dropout": "0", "seed": seed, "compute_dtype": "float64",
-            }
-            if nl is not None:
-                meta["nonlinearity"] = nl
-            fx.save(f"rnn/{kind}_{sname}.safetensors", t, meta)
+    meta = {
+        "module": modname,
+        "input_size": I, "hidden_size": H, "num_layers": L,
+        "bias": b(bias), "batch_first": b(bf), "bidirectional": b(bi),
+        "proj_size": P, "packed": b(packed), "unbatched": b(unbatched),
+        "has_h0": b(has_h0), "seq_len": T,
+        "batch_size": 0 if unbatched else N,
+        "dropout": "0", "seed": seed, "compute_dtype": "float64",
+    }
+    if nl is not None:
+        meta["nonlinearity"] = nl
+    fx.save(path, t, meta)
 
 
 # ----------------------------------------------------------------------------
@@ -689,6 +726,7 @@ def main():
     torch.use_deterministic_algorithms(True)
     fx = Fixtures(args.out)
     gen_rnn(fx)
+    gen_rnn_wide(fx)
     gen_cell(fx)
     gen_pack(fx)
     gen_loss(fx)

@@ -60,8 +60,10 @@ class RnnFixtureTest {
     Stream<DynamicTest> layers() throws IOException {
         List<DynamicTest> tests = new ArrayList<>();
         for (Backend b : CpuBackends.available()) {
-            for (String f : fixtures("rnn")) {
-                tests.add(DynamicTest.dynamicTest(b.name() + ": " + f, () -> runLayer(b, f)));
+            for (String group : List.of("rnn", "rnn_wide")) {
+                for (String f : fixtures(group)) {
+                    tests.add(DynamicTest.dynamicTest(b.name() + ": " + f, () -> runLayer(b, f)));
+                }
             }
         }
         return tests.stream();
