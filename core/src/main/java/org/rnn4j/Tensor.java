@@ -716,6 +716,12 @@ public class Tensor implements AutoCloseable {
         return out;
     }
 
+    /** torch.clone: a contiguous copy that stays in the graph (same as {@link #copy()}). */
+    @Override
+    public Tensor clone() {
+        return copy();
+    }
+
     /** A contiguous copy that stays in the graph. */
     public Tensor copy() {
         ensureOpen("clone");

@@ -139,6 +139,7 @@ public abstract class RNNBase extends Module {
             throw new IllegalArgumentException(op + ": expected batch size to be larger than 0, got input shape "
                     + Arrays.toString(input.shape()));
         }
+        requireParameterDevice(op, "input", input);
         Tensor h = checkState(op, "h0", h0, unbatched, n, outputSize(), input.device());
         Tensor c = kind == CellKind.LSTM ? checkState(op, "c0", c0, unbatched, n, hiddenSize, input.device()) : null;
         if (kind != CellKind.LSTM && c0 != null) {
@@ -174,6 +175,7 @@ public abstract class RNNBase extends Module {
                     + Arrays.toString(data.shape()));
         }
         int n = batchSizes[0];
+        requireParameterDevice(op, "input", data);
         Tensor h = checkState(op, "h0", h0, false, n, outputSize(), data.device());
         Tensor c = kind == CellKind.LSTM ? checkState(op, "c0", c0, false, n, hiddenSize, data.device()) : null;
         if (sortedIndices != null) {
@@ -200,6 +202,7 @@ public abstract class RNNBase extends Module {
             return Tensor.zeros(device, layers, n, size);
         }
         s.ensureOpen(op);
+        requireParameterDevice(op, arg, s);
         if (unbatched && s.dim() != 2) {
             throw new IllegalArgumentException(op + ": for unbatched 2-D input, " + arg + " should also be 2-D ("
                     + layers + ", " + size + ") but got " + s.dim() + "-D tensor of shape " + Arrays.toString(s.shape()));
@@ -215,6 +218,15 @@ public abstract class RNNBase extends Module {
                     + ", got " + Arrays.toString(s.shape()));
         }
         return s3;
+    }
+
+    /** Inputs and states must live where the weights do: a kernel is never handed mixed memory. */
+    private void requireParameterDevice(String op, String arg, Tensor t) {
+        Tensor w = weights[0][0].wIh();
+        if (!t.device().equals(w.device())) {
+            throw new IllegalArgumentException(op + ": argument '" + arg + "' is on " + t.device()
+                    + " but the module's parameters are on " + w.device() + " (move one with to(device))");
+        }
     }
 
     /** data (S, I) → [y (S, D*R), hN (layers*D, N, R), cN (layers*D, N, H) or null]. */

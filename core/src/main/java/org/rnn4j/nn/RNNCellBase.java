@@ -56,6 +56,7 @@ public abstract class RNNCellBase extends Module {
                     + "-D tensor of shape " + Arrays.toString(input.shape()));
         }
         boolean unbatched = input.dim() == 1;
+        requireParameterDevice(op, "input", input);
         if (input.size(-1) != inputSize) {
             throw new IllegalArgumentException(op + ": argument 'input' expected input_size " + inputSize
                     + " in its last dim, got shape " + Arrays.toString(input.shape()));
@@ -83,6 +84,7 @@ public abstract class RNNCellBase extends Module {
             return Tensor.zeros(input.device(), n, hiddenSize);
         }
         s.ensureOpen(op);
+        requireParameterDevice(op, arg, s);
         int want = unbatched ? 1 : 2;
         if (s.dim() != want) {
             throw new IllegalArgumentException(op + ": for " + (unbatched ? "unbatched 1-D" : "batched 2-D") + " input, "
@@ -97,6 +99,14 @@ public abstract class RNNCellBase extends Module {
                     + " in its last dim, got shape " + Arrays.toString(s.shape()));
         }
         return s2;
+    }
+
+    private void requireParameterDevice(String op, String arg, Tensor t) {
+        Tensor w = weights[0].wIh();
+        if (!t.device().equals(w.device())) {
+            throw new IllegalArgumentException(op + ": argument '" + arg + "' is on " + t.device()
+                    + " but the module's parameters are on " + w.device() + " (move one with to(device))");
+        }
     }
 
     @Override
