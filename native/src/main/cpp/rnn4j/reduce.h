@@ -110,15 +110,17 @@ RNN4J_CLONES static float max_contig(const float* x, i64 n) {
     return nan ? NAN : m;
 }
 
-// log(sum_i exp(x_i - mx)) + mx over contiguous x (n), in double; uses scratch (>= 256 floats)
-inline double log_sum_exp(const float* x, i64 n, float mx, float* scratch) {
+// log(sum_i exp(x_i - mx)) over contiguous x (n), in double; uses scratch (>= 256 floats).
+// Callers keep mx apart and compute (x - mx) - this: x - mx is exact near the maximum, so the
+// entries close to 0 (the likely classes) do not lose digits to the size of mx.
+inline double log_sum_exp_shifted(const float* x, i64 n, float mx, float* scratch) {
     double s = 0;
     for (i64 i = 0; i < n; i += 256) {
         const i64 len = n - i < 256 ? n - i : 256;
         exp_shifted(scratch, x + i, mx, len);
         s += sum_contig(scratch, len);
     }
-    return (double) mx + std::log(s);
+    return std::log(s);
 }
 
 // out = softmax or log-softmax of x (O, N, I) over N. out may be x itself (in place).
@@ -131,8 +133,8 @@ inline void softmax(float* out, const float* x, int outer, int n, int inner, int
             float* oo = out + o * (i64) n;
             const float mx = max_contig(xo, n);
             if (log) {
-                const float lse = (float) log_sum_exp(xo, n, mx, scratch);
-                for (i64 j = 0; j < n; j++) oo[j] = xo[j] - lse;
+                const float ls = (float) log_sum_exp_shifted(xo, n, mx, scratch);
+                for (i64 j = 0; j < n; j++) oo[j] = (xo[j] - mx) - ls;
             } else {
                 exp_shifted(oo, xo, mx, n);
                 const float inv = (float) (1.0 / sum_contig(oo, n));
@@ -158,12 +160,12 @@ inline void softmax(float* out, const float* x, int outer, int n, int inner, int
             for (i64 i = 0; i < inner; i++) e[i] = exp_approx(row[i] - mx[i]);
             accumulate_row(sum.data(), e.data(), inner);
         }
-        for (i64 i = 0; i < inner; i++) sum[i] = (double) mx[i] + std::log(sum[i]);  // now log-sum-exp
+        for (i64 i = 0; i < inner; i++) sum[i] = std::log(sum[i]);  // now log-sum-exp minus mx
         for (i64 j = 0; j < n; j++) {
             const float* row = xo + j * inner;
             float* orow = oo + j * inner;
             for (i64 i = 0; i < inner; i++) {
-                const float z = row[i] - (float) sum[i];
+                const float z = (row[i] - mx[i]) - (float) sum[i];
                 orow[i] = log ? z : exp_approx(z);
             }
         }
@@ -186,10 +188,12 @@ inline void cross_entropy(float* loss, float* dz, const float* z, const int* tar
             continue;
         }
         const float mx = max_contig(zr, classes);
-        const double lse = log_sum_exp(zr, classes, mx, scratch);
-        loss[r] = (float) (lse - (double) zr[t]);
+        const double ls = log_sum_exp_shifted(zr, classes, mx, scratch);
+        loss[r] = (float) (ls + (double) mx - (double) zr[t]);
         if (dr != nullptr) {
-            exp_shifted(dr, zr, (float) lse, classes);
+            // softmax = exp((z - mx) - ls); exp_shifted subtracts one float, so fold ls into z first
+            for (i64 c = 0; c < classes; c++) dr[c] = (zr[c] - mx) - (float) ls;
+            exp_shifted(dr, dr, 0.0f, classes);
             for (i64 c = 0; c < classes; c++) dr[c] *= grad_scale;
             dr[t] -= grad_scale;
         }

@@ -9,6 +9,9 @@ import org.rnn4j.Tensor;
  * starts at zero and receives no gradient.
  */
 public final class Embedding extends Module implements Layer {
+    /** No padding index. */
+    public static final int NONE = Integer.MIN_VALUE;
+
     private final int numEmbeddings;
     private final int embeddingDim;
     private final int paddingIdx;
@@ -18,7 +21,10 @@ public final class Embedding extends Module implements Layer {
         this(numEmbeddings, embeddingDim, -1, Generator.defaultGenerator());
     }
 
-    /** @param paddingIdx a row index in [-V, V) (negative counts from the end), or -1 with V = none... use {@link #NONE} */
+    /**
+     * @param paddingIdx a row in [-V, V) (negative counts from the end) whose vector starts at zero
+     *                   and gets no gradient, or {@link #NONE}
+     */
     public Embedding(int numEmbeddings, int embeddingDim, int paddingIdx, Generator gen) {
         if (numEmbeddings < 1 || embeddingDim < 1) {
             throw new IllegalArgumentException("Embedding: num_embeddings and embedding_dim must be >= 1, got "
@@ -39,9 +45,6 @@ public final class Embedding extends Module implements Layer {
             return w;
         }));
     }
-
-    /** No padding index. */
-    public static final int NONE = Integer.MIN_VALUE;
 
     public Tensor weight() {
         return weight;

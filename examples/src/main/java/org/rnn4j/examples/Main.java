@@ -15,6 +15,7 @@ public final class Main {
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         switch (args[0]) {
             case "tensors" -> TensorTour.main(rest);
+            case "quickstart" -> Quickstart.main(rest);
             case "charlm" -> System.exit(new org.rnn4j.examples.charlm.CharLm(System.out).run(rest));
             case "sine" -> System.exit(new org.rnn4j.examples.sine.SineToCosine(System.out).run(rest));
             case "classify" -> System.exit(new org.rnn4j.examples.classify.PackedClassifier(System.out).run(rest));
@@ -30,10 +31,11 @@ public final class Main {
         System.out.println("""
                 usage: java -jar examples/target/rnn4j-examples.jar <program> [options]
                 programs:
-                  tensors   a tour of the tensor core on the default (native) backend
-                  charlm    character-level language model: train | sample | eval (d2l chapter 8)
-                  sine      an RNN reads sin(t) and predicts cos(t), carrying its state; plots the result
-                  classify  bidirectional LSTM over packed variable-length sequences
+                  tensors     a tour of the tensor core on the default (native) backend
+                  quickstart  the README's snippet: one training step of a packed BiLSTM classifier
+                  charlm      character-level language model: train | sample | eval (d2l chapter 8)
+                  sine        an RNN reads sin(t) and predicts cos(t), carrying its state; plots the result
+                  classify    bidirectional LSTM over packed variable-length sequences
                 """);
     }
 }
