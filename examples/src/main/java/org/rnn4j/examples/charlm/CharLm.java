@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 import org.rnn4j.Generator;
@@ -43,7 +44,7 @@ public final class CharLm {
             return 2;
         }
         try {
-            Options o = new Options(java.util.Arrays.copyOfRange(args, 1, args.length), Set.of("d2l", "resume"));
+            Options o = new Options(Arrays.copyOfRange(args, 1, args.length), Set.of("d2l", "resume"));
             switch (args[0]) {
                 case "train" -> train(o);
                 case "sample" -> sample(o);

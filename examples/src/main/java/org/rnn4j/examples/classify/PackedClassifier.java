@@ -2,6 +2,7 @@ package org.rnn4j.examples.classify;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -18,6 +19,8 @@ import org.rnn4j.nn.Module;
 import org.rnn4j.nn.PackedRnnOutput;
 import org.rnn4j.nn.rnn.PackedSequence;
 import org.rnn4j.nn.rnn.RnnUtils;
+import org.rnn4j.optim.Adam;
+import org.rnn4j.optim.Optimizer;
 
 /**
  * Classifies variable-length sequences with a bidirectional LSTM over a packed batch. The task,
@@ -84,7 +87,7 @@ public final class PackedClassifier {
         }
 
         Data slice(int from, int to) {
-            return new Data(seqs.subList(from, to), java.util.Arrays.copyOfRange(labels, from, to));
+            return new Data(seqs.subList(from, to), Arrays.copyOfRange(labels, from, to));
         }
     }
 
@@ -118,7 +121,7 @@ public final class PackedClassifier {
         Random rnd = new Random(seed);
         Data test = Data.make(rnd, 1000);
         int[] zeros = {0};
-        try (Model model = new Model(16, hidden, gen); var opt = org.rnn4j.optim.Adam.builder(model.parameters()).lr(lr).build()) {
+        try (Model model = new Model(16, hidden, gen); Optimizer opt = Adam.builder(model.parameters()).lr(lr).build()) {
             double accuracy = 0;
             for (int step = 1; step <= steps; step++) {
                 Data b = Data.make(rnd, batch);

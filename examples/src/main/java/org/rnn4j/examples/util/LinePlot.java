@@ -22,7 +22,7 @@ public final class LinePlot {
     private static final int H = 420;
     private static final int LEFT = 60;
     private static final int RIGHT = 20;
-    private static final int TOP = 40;
+    private static final int TOP = 50;
     private static final int BOTTOM = 40;
 
     private LinePlot() {
@@ -60,10 +60,10 @@ public final class LinePlot {
         }
         g.setColor(Color.BLACK);
         g.drawRect(LEFT, TOP, W - LEFT - RIGHT, H - TOP - BOTTOM);
-        g.drawString(title, LEFT, 24);
+        g.drawString(title, LEFT, 20);
         g.drawString(String.format("%s: %.1f .. %.1f", xLabel, xMin, xMax), LEFT, H - 12);
         g.setStroke(new BasicStroke(2f));
-        int legendX = W - RIGHT - 220;
+        int legendX = LEFT + 420;
         for (int k = 0; k < series.size(); k++) {
             Series s = series.get(k);
             Path2D.Double path = new Path2D.Double();
@@ -77,8 +77,10 @@ public final class LinePlot {
             }
             g.setColor(s.color());
             g.draw(path);
-            g.drawLine(legendX, 20 + 14 * k - 4, legendX + 20, 20 + 14 * k - 4);
-            g.drawString(s.label(), legendX + 26, 20 + 14 * k);
+            // legend in one row above the plot area, so it never hides a curve
+            int lx = legendX + 140 * k;
+            g.drawLine(lx, TOP - 14, lx + 20, TOP - 14);
+            g.drawString(s.label(), lx + 26, TOP - 10);
         }
         g.dispose();
         ImageIO.write(img, "png", png.toFile());
