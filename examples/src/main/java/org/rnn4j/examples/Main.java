@@ -16,6 +16,9 @@ public final class Main {
         switch (args[0]) {
             case "tensors" -> TensorTour.main(rest);
             case "quickstart" -> Quickstart.main(rest);
+            case "charlm" -> System.exit(new org.rnn4j.examples.charlm.CharLm(System.out).run(rest));
+            case "sine" -> System.exit(new org.rnn4j.examples.sine.SineToCosine(System.out).run(rest));
+            case "classify" -> System.exit(new org.rnn4j.examples.classify.PackedClassifier(System.out).run(rest));
             default -> {
                 System.err.println("unknown program '" + args[0] + "'");
                 usage();
@@ -30,6 +33,9 @@ public final class Main {
                 programs:
                   tensors     a tour of the tensor core on the default (native) backend
                   quickstart  the README's snippet: one training step of a packed BiLSTM classifier
+                  charlm      character-level language model: train | sample | eval (d2l chapter 8)
+                  sine        an RNN reads sin(t) and predicts cos(t), carrying its state; plots the result
+                  classify    bidirectional LSTM over packed variable-length sequences
                 """);
     }
 }
