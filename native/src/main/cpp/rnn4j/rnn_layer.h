@@ -25,6 +25,13 @@
 #define RNN4J_RNN_LAYER_H
 
 #include <cblas.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <linux/futex.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -116,59 +123,68 @@ typedef float v16u __attribute__((vector_size(64), aligned(4)));
 
 static RNN4J_INLINE v16 load16(const float* p) { return *reinterpret_cast<const v16u*>(p); }
 
-static RNN4J_INLINE float hsum16(v16 v) {
-    float s = 0;
-    for (int i = 0; i < 16; i++) s += v[i];
-    return s;
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v4 __attribute__((vector_size(16)));
+
+// 16 lanes folded to 4: lanes q, q+4, q+8, q+12 added pairwise.
+static RNN4J_INLINE v4 fold16(v16 a) {
+    v8 b = __builtin_shufflevector(a, a, 0, 1, 2, 3, 4, 5, 6, 7) +
+           __builtin_shufflevector(a, a, 8, 9, 10, 11, 12, 13, 14, 15);
+    return __builtin_shufflevector(b, b, 0, 1, 2, 3) + __builtin_shufflevector(b, b, 4, 5, 6, 7);
+}
+
+// The lane sums of four vectors at once: {sum a0, sum a1, sum a2, sum a3}, each as
+// (x0 + x2) + (x1 + x3), independent of the other three.
+static RNN4J_INLINE v4 hsum4x4(v4 a0, v4 a1, v4 a2, v4 a3) {
+    v4 u = __builtin_shufflevector(a0, a1, 0, 1, 4, 5) + __builtin_shufflevector(a0, a1, 2, 3, 6, 7);
+    v4 v = __builtin_shufflevector(a2, a3, 0, 1, 4, 5) + __builtin_shufflevector(a2, a3, 2, 3, 6, 7);
+    return __builtin_shufflevector(u, v, 0, 2, 4, 6) + __builtin_shufflevector(u, v, 1, 3, 5, 7);
+}
+
+// M rows of A against NR (4 or 1) rows of B. Every output element is summed the same way
+// whatever block it falls in (16-lane FMA accumulation, lanes folded by fold16 and hsum4x4, then
+// the K % 16 tail), so a row's result does not depend on how the rows of B are split between
+// blocks or threads. The horizontal sums of four rows share their shuffles.
+template <int M, int NR>
+static RNN4J_INLINE void gemm_nt_block(int K, const float* A, long lda, const float* B, long ldb, float* C, long ldc) {
+    const float* b[NR];
+    for (int q = 0; q < NR; q++) b[q] = B + (long)q * ldb;
+    v16 acc[M][NR];
+    for (int m = 0; m < M; m++)
+        for (int q = 0; q < NR; q++) acc[m][q] = v16{};
+    int k = 0;
+    for (; k + 16 <= K; k += 16) {
+        v16 w[NR];
+        for (int q = 0; q < NR; q++) w[q] = load16(b[q] + k);
+        for (int m = 0; m < M; m++) {
+            v16 a = load16(A + m * lda + k);
+            for (int q = 0; q < NR; q++) acc[m][q] += a * w[q];
+        }
+    }
+    for (int m = 0; m < M; m++) {
+        const float* a = A + m * lda;
+        v4 sums;
+        if (NR == 4) {
+            sums = hsum4x4(fold16(acc[m][0]), fold16(acc[m][NR > 1 ? 1 : 0]), fold16(acc[m][NR > 2 ? 2 : 0]),
+                           fold16(acc[m][NR > 3 ? 3 : 0]));
+        } else {
+            v4 f = fold16(acc[m][0]);
+            sums = hsum4x4(f, f, f, f);
+        }
+        for (int q = 0; q < NR; q++) {
+            float s = sums[q];
+            for (int kk = k; kk < K; kk++) s += a[kk] * b[q][kk];
+            C[m * ldc + q] = s;
+        }
+    }
 }
 
 template <int M>
 static RNN4J_INLINE void gemm_nt_rows(int Nc, int K, const float* A, long lda, const float* B, long ldb,
                                       float* C, long ldc) {
     int j = 0;
-    for (; j + 4 <= Nc; j += 4) {
-        const float* b0 = B + (long)j * ldb;  // (4, K) rows j..j+3 of B
-        const float* b1 = b0 + ldb;
-        const float* b2 = b1 + ldb;
-        const float* b3 = b2 + ldb;
-        v16 acc[M][4];
-        for (int m = 0; m < M; m++)
-            for (int q = 0; q < 4; q++) acc[m][q] = v16{};
-        int k = 0;
-        for (; k + 16 <= K; k += 16) {
-            v16 w0 = load16(b0 + k), w1 = load16(b1 + k), w2 = load16(b2 + k), w3 = load16(b3 + k);
-            for (int m = 0; m < M; m++) {
-                v16 a = load16(A + m * lda + k);
-                acc[m][0] += a * w0;
-                acc[m][1] += a * w1;
-                acc[m][2] += a * w2;
-                acc[m][3] += a * w3;
-            }
-        }
-        for (int m = 0; m < M; m++) {
-            const float* a = A + m * lda;
-            float s0 = hsum16(acc[m][0]), s1 = hsum16(acc[m][1]), s2 = hsum16(acc[m][2]), s3 = hsum16(acc[m][3]);
-            for (int kk = k; kk < K; kk++) {
-                s0 += a[kk] * b0[kk];
-                s1 += a[kk] * b1[kk];
-                s2 += a[kk] * b2[kk];
-                s3 += a[kk] * b3[kk];
-            }
-            float* c = C + m * ldc + j;
-            c[0] = s0;
-            c[1] = s1;
-            c[2] = s2;
-            c[3] = s3;
-        }
-    }
-    for (; j < Nc; j++) {
-        const float* b = B + (long)j * ldb;
-        for (int m = 0; m < M; m++) {
-            float s = 0;
-            for (int k = 0; k < K; k++) s += A[m * lda + k] * b[k];
-            C[m * ldc + j] = s;
-        }
-    }
+    for (; j + 4 <= Nc; j += 4) gemm_nt_block<M, 4>(K, A, lda, B + (long)j * ldb, ldb, C + j, ldc);
+    for (; j < Nc; j++) gemm_nt_block<M, 1>(K, A, lda, B + (long)j * ldb, ldb, C + j, ldc);
 }
 
 // Rows of A up to which the register-blocked kernel beats OpenBLAS sgemm.
@@ -201,25 +217,58 @@ static inline void linear_nt(int M, int Nc, int K, const float* A, long lda, con
 
 // ---- forward ------------------------------------------------------------------------------
 
-// Pointwise part of one forward step for rows [0, bt): gi (bt, GH) input sums incl. b_ih,
-// gh (bt, GH) hidden products without bias, bhh (GH) (zeros when absent), h (N, R) and c (N, H)
-// running state (updated in place), wsp (bt, W) ld ldw this step's workspace rows,
-// y (bt, R) ld ldy this step's output rows (not written for LSTM with projection: done after
-// the projection GEMM).
-RNN4J_CLONES static void forward_pointwise(int kind, int H, int P, int bt, const float* gi, const float* gh,
-                                           const float* bhh, float* h, float* c, float* wsp, long ldw, float* y,
-                                           long ldy) {
+// Pointwise part of one forward step for rows [0, bt) and hidden units [j0, j1): gi (bt, GH)
+// input sums incl. b_ih, gh (bt, GH) hidden products without bias, bhh (GH) (zeros when absent),
+// hin (N, R) the previous state, hout (N, R) the new state (may be hin; not written for LSTM with
+// projection), c (N, H) cell state (updated in place), wsp (bt, W) ld ldw this step's workspace
+// rows, y (bt, R) ld ldy this step's output rows (not written for LSTM with projection: done
+// after the projection GEMM). Unit j touches only column j of each gate block, so disjoint unit
+// ranges can run on different threads.
+// LSTM units [j0, j1) of one row: xi, hh (GH) input sums and hidden products, cs (H) cell state
+// in place, w (W) workspace row, hs / yr (R) new state and output (PROJ: o*tanh(c) into w instead).
+template <bool PROJ>
+static RNN4J_INLINE void lstm_units(int H, int j0, int j1, const float* __restrict xi, const float* __restrict hh,
+                                    const float* __restrict bhh, float* __restrict cs, float* __restrict w,
+                                    float* __restrict hs, float* __restrict yr) {
+    for (int j = j0; j < j1; j++) {
+        float i, f, g, o, cn, hv;
+        lstm_forward(xi[j] + hh[j] + bhh[j], xi[H + j] + hh[H + j] + bhh[H + j],
+                     xi[2 * H + j] + hh[2 * H + j] + bhh[2 * H + j], xi[3 * H + j] + hh[3 * H + j] + bhh[3 * H + j],
+                     cs[j], i, f, g, o, cn, hv);
+        w[j] = i;
+        w[H + j] = f;
+        w[2 * H + j] = g;
+        w[3 * H + j] = o;
+        w[4 * H + j] = cn;
+        cs[j] = cn;
+        if (PROJ) {
+            w[5 * H + j] = hv;
+        } else {
+            hs[j] = hv;
+            yr[j] = hv;
+        }
+    }
+}
+
+// The buffers are distinct (restrict, so the loops vectorise without alias checks); with
+// projection hin and hout are one buffer, which LSTM then neither reads nor writes here.
+RNN4J_CLONES static void forward_pointwise(int kind, int H, int P, int bt, int j0, int j1,
+                                           const float* __restrict gi, const float* __restrict gh,
+                                           const float* __restrict bhh, const float* __restrict hin,
+                                           float* __restrict hout, float* __restrict c, float* __restrict wsp,
+                                           long ldw, float* __restrict y, long ldy) {
     const int GH = cell_gates(kind) * H;
     const int R = P > 0 ? P : H;
     for (int b = 0; b < bt; b++) {
         const float* xi = gi + (long)b * GH;  // (GH)
         const float* hh = gh + (long)b * GH;  // (GH)
         float* w = wsp + (long)b * ldw;       // (W)
-        float* hs = h + (long)b * R;          // (R)
+        const float* hp = hin + (long)b * R;  // (R)
+        float* hs = hout + (long)b * R;       // (R)
         float* yr = y + (long)b * ldy;        // (R)
         switch (kind) {
             case CELL_RNN_TANH:
-                for (int j = 0; j < H; j++) {
+                for (int j = j0; j < j1; j++) {
                     float v = rnn_tanh_forward(xi[j] + hh[j] + bhh[j]);
                     w[j] = v;
                     hs[j] = v;
@@ -227,40 +276,23 @@ RNN4J_CLONES static void forward_pointwise(int kind, int H, int P, int bt, const
                 }
                 break;
             case CELL_RNN_RELU:
-                for (int j = 0; j < H; j++) {
+                for (int j = j0; j < j1; j++) {
                     float v = rnn_relu_forward(xi[j] + hh[j] + bhh[j]);
                     w[j] = v;
                     hs[j] = v;
                     yr[j] = v;
                 }
                 break;
-            case CELL_LSTM: {
-                float* cs = c + (long)b * H;  // (H)
-                for (int j = 0; j < H; j++) {
-                    float i, f, g, o, cn, hv;
-                    lstm_forward(xi[j] + hh[j] + bhh[j], xi[H + j] + hh[H + j] + bhh[H + j],
-                                 xi[2 * H + j] + hh[2 * H + j] + bhh[2 * H + j],
-                                 xi[3 * H + j] + hh[3 * H + j] + bhh[3 * H + j], cs[j], i, f, g, o, cn, hv);
-                    w[j] = i;
-                    w[H + j] = f;
-                    w[2 * H + j] = g;
-                    w[3 * H + j] = o;
-                    w[4 * H + j] = cn;
-                    cs[j] = cn;
-                    if (P > 0) {
-                        w[5 * H + j] = hv;
-                    } else {
-                        hs[j] = hv;
-                        yr[j] = hv;
-                    }
-                }
+            case CELL_LSTM:
+                // two loops, so neither has a branch in it (the branchy one does not vectorise)
+                if (P > 0) lstm_units<true>(H, j0, j1, xi, hh, bhh, c + (long)b * H, w, hs, yr);
+                else lstm_units<false>(H, j0, j1, xi, hh, bhh, c + (long)b * H, w, hs, yr);
                 break;
-            }
             case CELL_GRU:
-                for (int j = 0; j < H; j++) {
+                for (int j = j0; j < j1; j++) {
                     float hn = hh[2 * H + j] + bhh[2 * H + j];
                     float r, z, n, hv;
-                    gru_forward(xi[j], xi[H + j], xi[2 * H + j], hh[j] + bhh[j], hh[H + j] + bhh[H + j], hn, hs[j],
+                    gru_forward(xi[j], xi[H + j], xi[2 * H + j], hh[j] + bhh[j], hh[H + j] + bhh[H + j], hn, hp[j],
                                 r, z, n, hv);
                     w[j] = r;
                     w[H + j] = z;
@@ -275,60 +307,286 @@ RNN4J_CLONES static void forward_pointwise(int kind, int H, int P, int bt, const
     }
 }
 
-static int forward_dir(const RnnDir& d) {
+// C[:, g*H + j] (M, .) = A (M, K) W[g*H + j, :]^T for every gate g and units j in [j0, j1):
+// the gate rows of one unit range (one GEMM when the range is all units).
+static inline void gate_rows_nt(int M, int G, int H, int j0, int j1, int K, const float* A, long lda,
+                                const float* W, long ldw, float* C, long ldc) {
+    if (j0 == 0 && j1 == H) {
+        linear_nt(M, G * H, K, A, lda, W, ldw, C, ldc);
+        return;
+    }
+    for (int g = 0; g < G; g++) {
+        const long r0 = (long)g * H + j0;
+        linear_nt(M, j1 - j0, K, A, lda, W + r0 * ldw, ldw, C + r0, ldc);
+    }
+}
+
+// ---- the step worker: one persistent thread for small-batch forward steps ----------------------
+//
+// A small-batch step is a matrix-vector product over the weights (memory-bound) plus pointwise
+// math. Split by hidden unit into two parts, part 0 always on the calling thread and part 1 always
+// on this one worker, each core keeps reading the same half of the weight rows, which stays hot in
+// its own L2 across calls, and each part owns whole gate sets, so it also does its pointwise math.
+//
+// A layer call is a sequence of rounds (a step, or a step's projection); a round is finished
+// before the next is published. The caller publishes a round, runs part 0, then claims part 1
+// back with a CAS if the worker has not claimed it yet (asleep, descheduled, or busy waking up)
+// and runs it itself; so a call is never slower than single-threaded by more than the hand-off,
+// and every part runs exactly once, with the same arithmetic wherever it runs. One caller at a
+// time (a try-lock): another Java thread that finds the worker taken computes alone.
+// The worker spins a short while for the next round, then sleeps on a futex.
+class StepWorker {
+public:
+    typedef void (*PartFn)(void* arg, int part);
+
+    // The worker, locked for this caller, or nullptr when it is taken or could not be started.
+    static StepWorker* acquire() {
+        StepWorker* w = instance();
+        if (w == nullptr || w->busy_.exchange(true, std::memory_order_acquire)) return nullptr;
+        return w;
+    }
+
+    void release() { busy_.store(false, std::memory_order_release); }
+
+    // Runs fn(arg, 0) here and fn(arg, 1) on the worker (or here, if it has not taken it in time).
+    void round(PartFn fn, void* arg) {
+        fn_ = fn;
+        arg_ = arg;
+        const std::uint64_t g = ++gen_;
+        state_.store(g << 2 | OPEN, std::memory_order_seq_cst);
+        wake_.fetch_add(1, std::memory_order_seq_cst);
+        if (sleeping_.load(std::memory_order_seq_cst)) futex(&wake_, FUTEX_WAKE_PRIVATE, 1);
+        fn(arg, 0);
+        std::uint64_t open = g << 2 | OPEN;
+        if (state_.compare_exchange_strong(open, g << 2 | CALLER, std::memory_order_acq_rel)) {
+            fn(arg, 1);
+            return;
+        }
+        for (unsigned spins = 0; done_.load(std::memory_order_acquire) != g; spins++) {
+            if (spins < 20000) cpu_relax();
+            else sched_yield();  // the worker was descheduled mid-part
+        }
+    }
+
+private:
+    enum { OPEN = 1, WORKER = 2, CALLER = 3 };
+    // how long the worker polls for the next round before it sleeps
+    static constexpr long SPIN_NS = 100000;
+
+    std::atomic<std::uint64_t> state_{0};  // gen << 2 | OPEN / WORKER / CALLER of the latest round
+    std::atomic<std::uint64_t> done_{0};   // gen of the latest round whose part 1 the worker finished
+    std::atomic<int> wake_{0};             // futex word, bumped on every publish
+    std::atomic<int> sleeping_{0};
+    std::atomic<bool> busy_{false};        // the caller lock
+    std::uint64_t gen_ = 0;                // caller side, under busy_
+    PartFn fn_ = nullptr;                  // the round: published by state_, read after claiming it
+    void* arg_ = nullptr;
+
+    static void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+
+    static long futex(std::atomic<int>* addr, int op, int val) {
+        static_assert(sizeof(std::atomic<int>) == sizeof(int), "futex word");
+        return syscall(SYS_futex, reinterpret_cast<int*>(addr), op, val, nullptr, nullptr, 0);
+    }
+
+    static long now_ns() {
+        timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 1000000000L + ts.tv_nsec;
+    }
+
+    // Created on first use, never destroyed (a detached thread that sleeps when idle).
+    static StepWorker* instance() {
+        static StepWorker* const w = start();
+        return w;
+    }
+
+    static StepWorker* start() {
+        StepWorker* w = new (std::nothrow) StepWorker();
+        if (w == nullptr) return nullptr;
+        try {
+            std::thread(&StepWorker::loop, w).detach();
+        } catch (...) {
+            delete w;
+            return nullptr;
+        }
+        return w;
+    }
+
+    std::uint64_t wait_for_round(std::uint64_t seen) {
+        long deadline = now_ns() + SPIN_NS;
+        for (;;) {
+            for (int i = 0; i < 64; i++) {
+                std::uint64_t s = state_.load(std::memory_order_acquire);
+                if ((s >> 2) > seen) return s;
+                cpu_relax();
+            }
+            if (now_ns() < deadline) continue;
+            const int w = wake_.load(std::memory_order_seq_cst);
+            sleeping_.store(1, std::memory_order_seq_cst);
+            std::uint64_t s = state_.load(std::memory_order_seq_cst);
+            if ((s >> 2) <= seen) futex(&wake_, FUTEX_WAIT_PRIVATE, w);  // returns at once if wake_ moved
+            sleeping_.store(0, std::memory_order_relaxed);
+            deadline = now_ns() + SPIN_NS;
+        }
+    }
+
+    void loop() {
+        std::uint64_t seen = 0;
+        for (;;) {
+            std::uint64_t s = wait_for_round(seen);
+            seen = s >> 2;
+            if ((s & 3) != OPEN) continue;
+            if (!state_.compare_exchange_strong(s, seen << 2 | WORKER, std::memory_order_acq_rel)) continue;
+            fn_(arg_, 1);
+            done_.store(seen, std::memory_order_release);
+        }
+    }
+};
+
+// Below this many weight floats read per step, the hand-off costs more than half the step saves.
+static const long SPLIT_MIN_FLOATS = 32768;
+
+// One direction's forward as rounds over unit ranges: a round is a step's cell (phase 0: gate
+// GEMMs and pointwise math of units [u[part], u[part+1])) or, for LSTM with projection, a step's
+// projection (phase 1: output columns [pr[part], pr[part+1])). With one part it is the plain
+// single-threaded forward.
+struct FwdPlan {
+    const RnnDir* d;
+    const int* off;  // (T) step offsets
+    float* gi;       // (S, GH) input projection of all steps
+    float* gh;       // (N, GH) hidden products of one step; parts write disjoint columns
+    float* h[2];     // (N, R) state ping-pong without projection (parts read all of h_{t-1});
+                     // with projection h[0] only, the two phases keep reads and writes apart
+    float* c;        // (N, H) cell state, per unit
+    float* stepWs;   // (N, W) one step's workspace in inference, else null
+    const float* bhh;
+    bool giInRound;  // gi is computed by the parts in step 0 (S <= SMALL_M), else beforehand
+    int u[3], pr[3];
+    int s, phase;    // the round
+};
+
+static void forward_part(void* arg, int part) {
+    const FwdPlan& pl = *static_cast<const FwdPlan*>(arg);
+    const RnnDir& d = *pl.d;
+    const int H = d.H, P = d.P, R = d.R, GH = d.GH, N = d.N;
+    float* const* p = d.p;
+    const long* ld = d.ld;
+    const bool proj = d.kind == CELL_LSTM && P > 0;
+    const int t = d.reverse ? d.T - 1 - pl.s : pl.s;
+    const int bt = d.bs[t];
+    const long row0 = pl.off[t];
+    float* wsp = pl.stepWs ? pl.stepWs : p[SLOT_WS] + row0 * ld[SLOT_WS];  // (bt, W)
+    const long ldw = pl.stepWs ? d.W : ld[SLOT_WS];
+    float* yrow = p[SLOT_Y] + row0 * ld[SLOT_Y];  // (bt, R)
+    if (pl.phase == 1) {
+        // h[0:bt, q0:q1) = (o*tanh c) (bt, H) W_hr[q0:q1)^T, and the same into y
+        const int q0 = pl.pr[part], q1 = pl.pr[part + 1];
+        if (q1 <= q0) return;
+        float* h = pl.h[0];
+        linear_nt(bt, q1 - q0, H, wsp + 5 * H, ldw, p[SLOT_W_HR] + (long)q0 * ld[SLOT_W_HR], ld[SLOT_W_HR], h + q0, R);
+        copy_rows(bt, q1 - q0, h + q0, R, yrow + q0, ld[SLOT_Y]);
+        return;
+    }
+    const int j0 = pl.u[part], j1 = pl.u[part + 1];
+    if (j1 <= j0) return;
+    if (pl.giInRound && pl.s == 0) {
+        // gi (S, GH) for this part's units: x W_ih^T + b_ih
+        gate_rows_nt(d.S, d.G, H, j0, j1, d.I, p[SLOT_X], ld[SLOT_X], p[SLOT_W_IH], ld[SLOT_W_IH], pl.gi, GH);
+        if (const float* bih = p[SLOT_B_IH]) {
+            for (int r = 0; r < d.S; r++) {
+                float* g = pl.gi + (long)r * GH;
+                for (int k = 0; k < d.G; k++)
+                    for (int j = k * H + j0; j < k * H + j1; j++) g[j] += bih[j];
+            }
+        }
+    }
+    const float* hin = proj ? pl.h[0] : pl.h[pl.s & 1];
+    float* hout = proj ? pl.h[0] : pl.h[(pl.s + 1) & 1];
+    // rows not active at t keep their state: in reverse, the rows that become active later
+    // (shorter sequences) still hold h0, which is where such a sequence starts.
+    gate_rows_nt(bt, d.G, H, j0, j1, R, hin, R, p[SLOT_W_HH], ld[SLOT_W_HH], pl.gh, GH);
+    forward_pointwise(d.kind, H, P, bt, j0, j1, pl.gi + row0 * GH, pl.gh, pl.bhh, hin, hout, pl.c, wsp, ldw, yrow,
+                      ld[SLOT_Y]);
+    if (hout != hin)
+        for (int b = bt; b < N; b++)
+            std::memcpy(hout + (long)b * R + j0, hin + (long)b * R + j0, sizeof(float) * (j1 - j0));
+}
+
+// Splits the steps of a small-batch forward between this thread and the step worker?
+static bool want_split(const RnnDir& d, int threads) {
+    if (threads < 2 || d.N > SMALL_M || d.H < 32) return false;
+    const long perStep = (long)d.GH * (d.R + (d.S <= SMALL_M ? d.I : 0)) + (long)d.P * d.H;
+    return perStep >= SPLIT_MIN_FLOATS;
+}
+
+// threads: the budget of this direction (OpenBLAS for the whole-sequence GEMM; 2 or more also
+// lets small-batch steps use the step worker).
+static int forward_dir(const RnnDir& d, int threads) {
     const int T = d.T, N = d.N, S = d.S, I = d.I, H = d.H, P = d.P, R = d.R, GH = d.GH, W = d.W;
-    const bool lstm = d.kind == CELL_LSTM;
+    const bool lstm = d.kind == CELL_LSTM, proj = lstm && P > 0;
     float* const* p = d.p;
     const long* ld = d.ld;
 
     Arena a;
     const bool ownWs = p[SLOT_WS] == nullptr;
     size_t need = Arena::round(T) + Arena::round((size_t)S * GH) + Arena::round((size_t)N * GH) +
-                  Arena::round((size_t)N * R) + (lstm ? Arena::round((size_t)N * H) : 0) + Arena::round(GH) +
+                  Arena::round((size_t)N * R) * 2 + (lstm ? Arena::round((size_t)N * H) : 0) + Arena::round(GH) +
                   (ownWs ? Arena::round((size_t)N * W) : 0);
     if (!a.alloc(need)) return RNN_OUT_OF_MEMORY;
-    int* off = reinterpret_cast<int*>(a.take(T));  // (T) step offsets
-    float* gi = a.take((size_t)S * GH);           // (S, GH) input projection of all steps
-    float* gh = a.take((size_t)N * GH);           // (N, GH) hidden projection of one step
-    float* h = a.take((size_t)N * R);             // (N, R) running hidden state
-    float* c = lstm ? a.take((size_t)N * H) : nullptr;  // (N, H) running cell state
-    float* zeros = a.take(GH);                    // (GH) stands in for an absent b_hh
-    float* stepWs = ownWs ? a.take((size_t)N * W) : nullptr;  // (N, W) workspace of one step in inference
+    FwdPlan pl;
+    pl.d = &d;
+    int* off = reinterpret_cast<int*>(a.take(T));
+    pl.off = off;
+    pl.gi = a.take((size_t)S * GH);
+    pl.gh = a.take((size_t)N * GH);
+    pl.h[0] = a.take((size_t)N * R);
+    pl.h[1] = a.take((size_t)N * R);
+    pl.c = lstm ? a.take((size_t)N * H) : nullptr;
+    float* zeros = a.take(GH);  // (GH) stands in for an absent b_hh
+    pl.stepWs = ownWs ? a.take((size_t)N * W) : nullptr;
     step_offsets(T, d.bs, off);
+    std::memset(zeros, 0, sizeof(float) * GH);
+    pl.bhh = p[SLOT_B_HH] ? p[SLOT_B_HH] : zeros;
 
-    // gi = x W_ih^T + b_ih, all steps at once
-    linear_nt(S, GH, I, p[SLOT_X], ld[SLOT_X], p[SLOT_W_IH], ld[SLOT_W_IH], gi, GH);
-    if (const float* bih = p[SLOT_B_IH]) {
-        for (int s = 0; s < S; s++) {
-            float* g = gi + (long)s * GH;
-            for (int j = 0; j < GH; j++) g[j] += bih[j];
+    StepWorker* worker = want_split(d, threads) ? StepWorker::acquire() : nullptr;
+    const bool split = worker != nullptr;
+    // part 0 gets the first half of the units (a multiple of 16, for whole vectors) and of the
+    // projection outputs; without the worker one part takes everything
+    const int uh = split ? (H / 2 + 8) / 16 * 16 : H;
+    const int ph = split ? (P / 2 + 2) / 4 * 4 : P;
+    pl.u[0] = 0, pl.u[1] = uh, pl.u[2] = H;
+    pl.pr[0] = 0, pl.pr[1] = ph, pl.pr[2] = P;
+    pl.giInRound = split && S <= SMALL_M;
+
+    if (!pl.giInRound) {
+        // gi = x W_ih^T + b_ih, all steps at once
+        linear_nt(S, GH, I, p[SLOT_X], ld[SLOT_X], p[SLOT_W_IH], ld[SLOT_W_IH], pl.gi, GH);
+        if (const float* bih = p[SLOT_B_IH]) {
+            for (int s = 0; s < S; s++) {
+                float* g = pl.gi + (long)s * GH;
+                for (int j = 0; j < GH; j++) g[j] += bih[j];
+            }
         }
     }
-    std::memset(zeros, 0, sizeof(float) * GH);
-    const float* bhh = p[SLOT_B_HH] ? p[SLOT_B_HH] : zeros;
-
-    copy_rows(N, R, p[SLOT_H0], ld[SLOT_H0], h, R);
-    if (lstm) copy_rows(N, H, p[SLOT_C0], ld[SLOT_C0], c, H);
+    copy_rows(N, R, p[SLOT_H0], ld[SLOT_H0], pl.h[0], R);
+    if (!proj) copy_rows(N, R, p[SLOT_H0], ld[SLOT_H0], pl.h[1], R);
+    if (lstm) copy_rows(N, H, p[SLOT_C0], ld[SLOT_C0], pl.c, H);
 
     for (int s = 0; s < T; s++) {
-        const int t = d.reverse ? T - 1 - s : s;
-        const int bt = d.bs[t];
-        const long row0 = off[t];
-        // rows not active at t keep their state: in reverse, the rows that become active later
-        // (shorter sequences) still hold h0, which is where such a sequence starts.
-        linear_nt(bt, GH, R, h, R, p[SLOT_W_HH], ld[SLOT_W_HH], gh, GH);
-        float* wsp = ownWs ? stepWs : p[SLOT_WS] + row0 * ld[SLOT_WS];  // (bt, W)
-        const long ldw = ownWs ? W : ld[SLOT_WS];
-        float* yrow = p[SLOT_Y] + row0 * ld[SLOT_Y];  // (bt, R)
-        forward_pointwise(d.kind, H, P, bt, gi + row0 * GH, gh, bhh, h, c, wsp, ldw, yrow, ld[SLOT_Y]);
-        if (lstm && P > 0) {
-            // h[0:bt] (bt, P) = (o*tanh c) (bt, H) W_hr^T
-            linear_nt(bt, P, H, wsp + 5 * H, ldw, p[SLOT_W_HR], ld[SLOT_W_HR], h, R);
-            copy_rows(bt, R, h, R, yrow, ld[SLOT_Y]);
+        pl.s = s;
+        for (pl.phase = 0; pl.phase < (proj ? 2 : 1); pl.phase++) {
+            if (split) worker->round(forward_part, &pl);
+            else forward_part(&pl, 0);
         }
     }
-    copy_rows(N, R, h, R, p[SLOT_H_N], ld[SLOT_H_N]);
-    if (lstm) copy_rows(N, H, c, H, p[SLOT_C_N], ld[SLOT_C_N]);
+    if (split) worker->release();
+    copy_rows(N, R, pl.h[proj ? 0 : T & 1], R, p[SLOT_H_N], ld[SLOT_H_N]);
+    if (lstm) copy_rows(N, H, pl.c, H, p[SLOT_C_N], ld[SLOT_C_N]);
     return RNN_OK;
 }
 
@@ -535,7 +793,7 @@ static int run_dirs(int ndirs, const long long* ptrs, const long long* lds, cons
     if (ndirs == 1 || threads < 2) {
         int prev = openblas_set_num_threads_local(threads);
         int rc = RNN_OK;
-        for (int k = 0; k < ndirs && rc == RNN_OK; k++) rc = fn(dirs[k]);
+        for (int k = 0; k < ndirs && rc == RNN_OK; k++) rc = fn(dirs[k], threads);
         openblas_set_num_threads_local(prev);
         return rc;
     }
@@ -545,17 +803,17 @@ static int run_dirs(int ndirs, const long long* ptrs, const long long* lds, cons
     try {
         other = std::thread([&] {
             openblas_set_num_threads_local(second);
-            rc1 = fn(dirs[1]);
+            rc1 = fn(dirs[1], second);
         });
     } catch (...) {  // no thread to be had: run both here
         int prev = openblas_set_num_threads_local(threads);
-        int rc = fn(dirs[0]);
-        if (rc == RNN_OK) rc = fn(dirs[1]);
+        int rc = fn(dirs[0], threads);
+        if (rc == RNN_OK) rc = fn(dirs[1], threads);
         openblas_set_num_threads_local(prev);
         return rc;
     }
     int prev = openblas_set_num_threads_local(first);
-    int rc0 = fn(dirs[0]);
+    int rc0 = fn(dirs[0], first);
     openblas_set_num_threads_local(prev);
     other.join();
     return rc0 != RNN_OK ? rc0 : rc1;
@@ -566,12 +824,12 @@ static int run_dirs(int ndirs, const long long* ptrs, const long long* lds, cons
 // Returns an RnnStatus.
 inline int rnn_layer_forward(int ndirs, const long long* ptrs, const long long* lds, const int* dims,
                              const int* batchSizes, int T, int threads) {
-    return run_dirs(ndirs, ptrs, lds, dims, batchSizes, T, threads, [](const RnnDir& d) { return forward_dir(d); });
+    return run_dirs(ndirs, ptrs, lds, dims, batchSizes, T, threads, [](const RnnDir& d, int th) { return forward_dir(d, th); });
 }
 
 inline int rnn_layer_backward(int ndirs, const long long* ptrs, const long long* lds, const int* dims,
                               const int* batchSizes, int T, int threads) {
-    return run_dirs(ndirs, ptrs, lds, dims, batchSizes, T, threads, [](const RnnDir& d) { return backward_dir(d); });
+    return run_dirs(ndirs, ptrs, lds, dims, batchSizes, T, threads, [](const RnnDir& d, int) { return backward_dir(d); });
 }
 
 }  // namespace rnn4j
