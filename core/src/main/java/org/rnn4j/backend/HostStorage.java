@@ -13,7 +13,7 @@ import org.rnn4j.Memory;
  * so native kernels use it in place (aligned for AVX-512) and the reference backend reads it as
  * a {@link FloatBuffer}. Two sources:
  * <ul>
- *   <li>memory a native backend allocated itself ({@link #HostStorage(long, ByteBuffer, long, Runnable)}):
+ *   <li>memory a native backend allocated itself ({@link #HostStorage(long, long, java.util.function.LongFunction, Runnable)}):
  *       freed by its own free function when the last view closes;</li>
  *   <li>a JVM direct buffer ({@link #HostStorage(long)}), for the pure-Java backend: freed at
  *       close with {@code Unsafe.invokeCleaner} on JDK 17-23; JDK 24+ warns on that method, so
@@ -45,7 +45,9 @@ public final class HostStorage extends Storage {
         INVOKE_CLEANER = invoke;
     }
 
-    private final FloatBuffer data;
+    /** The floats as a buffer; for native memory made on first use (most storages never need one). */
+    private volatile FloatBuffer data;
+    private final java.util.function.LongFunction<ByteBuffer> view;
     private final Cleaner.Cleanable cleanable;
     private volatile long address;
 
@@ -60,26 +62,22 @@ public final class HostStorage extends Storage {
         ByteBuffer aligned = raw.alignedSlice(ALIGN).order(ByteOrder.nativeOrder());
         aligned.limit((int) (numel * 4L));
         this.data = aligned.asFloatBuffer();
+        this.view = null;
         Memory.allocated(bytes);
         this.cleanable = CLEANER.register(this, new FreeDirect(raw, bytes));
     }
 
     /**
-     * Wraps zero-filled memory a native backend allocated: {@code buffer} views it (native order,
-     * at least {@code numel} floats), {@code address} is its first byte, {@code free} releases it
-     * (called exactly once, from close or from the Cleaner; it must not reference this object).
+     * Wraps zero-filled memory a native backend allocated at {@code address} (at least
+     * {@code numel} floats). {@code view} makes a direct ByteBuffer over it when a Java reader
+     * first asks ({@link #buffer()}); {@code free} releases it (called exactly once, from close or
+     * from the Cleaner; it must not reference this object).
      */
-    public HostStorage(long numel, ByteBuffer buffer, long address, Runnable free) {
+    public HostStorage(long numel, long address, java.util.function.LongFunction<ByteBuffer> view, Runnable free) {
         super(numel, Device.CPU);
         checkSize(numel);
-        if (buffer.capacity() < numel * 4L || !buffer.isDirect()) {
-            throw new IllegalArgumentException("HostStorage: buffer must be direct with at least " + numel * 4L
-                    + " bytes, got " + buffer.capacity() + (buffer.isDirect() ? "" : " (heap)"));
-        }
-        ByteBuffer b = buffer.duplicate().order(ByteOrder.nativeOrder());
-        b.position(0).limit((int) (numel * 4L));
-        this.data = b.slice().order(ByteOrder.nativeOrder()).asFloatBuffer();
         this.address = address;
+        this.view = view;
         long bytes = numel * 4L;
         Memory.allocated(bytes);
         this.cleanable = CLEANER.register(this, new FreeNative(free, bytes));
@@ -94,7 +92,20 @@ public final class HostStorage extends Storage {
 
     /** The floats, as a buffer whose index 0 is element 0 of the storage. */
     public FloatBuffer buffer() {
-        return data;
+        FloatBuffer d = data;
+        if (d == null) {
+            synchronized (this) {
+                d = data;
+                if (d == null) {
+                    long bytes = numel() * 4L;
+                    ByteBuffer b = view.apply(Math.max(bytes, 4L)).order(ByteOrder.nativeOrder());
+                    b.position(0).limit((int) bytes);
+                    d = b.slice().order(ByteOrder.nativeOrder()).asFloatBuffer();
+                    data = d;
+                }
+            }
+        }
+        return d;
     }
 
     /** Native address of element 0, once known (0 before a native backend resolved it). */

@@ -1,6 +1,5 @@
 package org.rnn4j.nativecpu;
 
-import java.nio.ByteBuffer;
 import org.bytedeco.javacpp.Loader;
 import org.rnn4j.Device;
 import org.rnn4j.Tensor;
@@ -123,8 +122,8 @@ public final class NativeBackend implements Backend {
         if (address == 0) {
             throw new OutOfMemoryError("native backend: could not allocate " + bytes + " bytes of tensor storage");
         }
-        ByteBuffer view = new AddressPointer(address, bytes).asByteBuffer();
-        return new HostStorage(numel, view, address, () -> NativeKernels.host_free(address));
+        return new HostStorage(numel, address, size -> new AddressPointer(address, size).asByteBuffer(),
+                () -> NativeKernels.host_free(address));
     }
 
     /** A JavaCPP pointer at a raw address, only to wrap it in a direct ByteBuffer. */
