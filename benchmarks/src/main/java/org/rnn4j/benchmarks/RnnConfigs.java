@@ -1,22 +1,17 @@
 package org.rnn4j.benchmarks;
 
-import java.util.Arrays;
 import org.rnn4j.Generator;
-import org.rnn4j.Scope;
-import org.rnn4j.Tensor;
 import org.rnn4j.nn.GRU;
 import org.rnn4j.nn.LSTM;
 import org.rnn4j.nn.RNN;
 import org.rnn4j.nn.RNNBase;
-import org.rnn4j.nn.rnn.PackedSequence;
-import org.rnn4j.nn.rnn.RnnUtils;
 
 /**
  * The benchmark configurations of the recurrent-layers issue, shared with
  * benchmarks/pytorch/bench_rnn.py so both sides time the same shapes:
  * A (T=35, N=32, I=28, H=256), B (T=100, N=64, I=256, H=512),
  * C (2 layers, bidirectional, T=100, N=64, I=512, H=512), D (one step, N=1, I=128, H=256),
- * P (LSTM-style packed batch of 64 sequences, lengths uniform in 10..100, I=256, H=512).
+ * P (LSTM over 64 packed sequences, lengths spread over 10..100, I=256, H=512).
  */
 final class RnnConfigs {
     private RnnConfigs() {
@@ -58,16 +53,5 @@ final class RnnConfigs {
             lengths[i] = 10 + (i * 37 + 11) % 91;
         }
         return lengths;
-    }
-
-    static long sum(int[] v) {
-        return Arrays.stream(v).asLongStream().sum();
-    }
-
-    /** A packed batch (unsorted lengths, padded input (T, N, I)) owned by no scope. */
-    static PackedSequence packed(Tensor padded, int[] lengths) {
-        PackedSequence[] out = new PackedSequence[1];
-        Scope.runUnscoped(() -> out[0] = RnnUtils.packPaddedSequence(padded, lengths, false, false));
-        return out[0];
     }
 }
