@@ -593,7 +593,23 @@ public class Tensor implements AutoCloseable {
         if (i < 0 || i >= shape[d]) {
             throw new IndexOutOfBoundsException("select: index " + index + " out of range for dim " + d + " of size " + shape[d]);
         }
-        return narrow(d, i, 1).squeeze(d);
+        int[] s = new int[shape.length - 1];
+        int[] st = new int[shape.length - 1];
+        for (int k = 0, j = 0; k < shape.length; k++) {
+            if (k != d) {
+                s[j] = shape[k];
+                st[j++] = strides[k];
+            }
+        }
+        Tensor out = new Tensor(storage, offset + (long) i * strides[d], s, st);
+        int[] full = shape.clone();
+        return record(out, "Select", g -> {
+            Tensor z = zeros(g.device(), full);
+            Tensor slot = z.narrowNoGrad(d, i, 1);
+            slot.copyFrom(g.unsqueeze(d));
+            slot.close();
+            return new Tensor[] {z};
+        }, this);
     }
 
     /** Removes every size-1 dimension. */

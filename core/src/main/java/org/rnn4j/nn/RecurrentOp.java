@@ -54,9 +54,10 @@ final class RecurrentOp {
         Tensor h0c;
         Tensor c0c;
         try (GradMode.Guard g = GradMode.noGrad()) {
-            xc = x.contiguous();
-            h0c = h0.contiguous();
-            c0c = lstm ? c0.contiguous() : null;
+            // kernels want dense rows; contiguous inputs are used as they are (no alias views)
+            xc = x.isContiguous() ? x : x.contiguous();
+            h0c = h0.isContiguous() ? h0 : h0.contiguous();
+            c0c = !lstm ? null : c0.isContiguous() ? c0 : c0.contiguous();
         }
         Tensor y = Tensor.zeros(x.device(), rows, dirs * r);
         Tensor hN = Tensor.zeros(x.device(), dirs, n, r);
