@@ -11,6 +11,7 @@ import org.rnn4j.Generator;
 import org.rnn4j.Scope;
 import org.rnn4j.Tensor;
 import org.rnn4j.autograd.GradMode;
+import org.rnn4j.examples.util.LinePlot;
 import org.rnn4j.examples.util.Progress;
 import org.rnn4j.io.Checkpoint;
 import org.rnn4j.loss.Losses;
@@ -34,6 +35,7 @@ public final class Trainer implements AutoCloseable {
     private final CharModel model;
     private final Optimizer optimizer;
     private int epochsDone;
+    private final List<EpochResult> history = new ArrayList<>();
 
     /** One line of the training log. */
     public record EpochResult(int epoch, double trainPerplexity, double valPerplexity, double tokensPerSecond, double seconds) {
@@ -61,17 +63,61 @@ public final class Trainer implements AutoCloseable {
     public void resume(Path dir) throws IOException {
         Map<String, Object> info = Checkpoint.load(dir, model, optimizer);
         epochsDone = Integer.parseInt(Checkpoint.string(info, "epochs_done"));
+        history.clear();
+        if (info.containsKey("perplexity_history")) {
+            for (String line : Checkpoint.strings(info, "perplexity_history")) {
+                String[] f = line.split(" ");
+                history.add(new EpochResult(Integer.parseInt(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2]), 0, 0));
+            }
+        }
+    }
+
+    /** Every epoch trained so far (including those before a resume), for the perplexity chart. */
+    public List<EpochResult> history() {
+        return java.util.Collections.unmodifiableList(history);
     }
 
     public void save(Path dir, EpochResult last) throws IOException {
         Map<String, Object> info = new LinkedHashMap<>(config.toInfo());
         info.put("epochs_done", Integer.toString(epochsDone));
+        List<String> hist = new ArrayList<>();
+        for (EpochResult r : history) {
+            hist.add(r.epoch() + " " + r.trainPerplexity() + " " + r.valPerplexity());
+        }
+        info.put("perplexity_history", hist);
         if (last != null) {
             info.put("train_perplexity", String.format("%.4f", last.trainPerplexity()));
             info.put("val_perplexity", Double.isNaN(last.valPerplexity()) ? "" : String.format("%.4f", last.valPerplexity()));
         }
         info.put("vocab", data.vocab().tokens());
         Checkpoint.save(dir, model, optimizer, info);
+        plot(dir.resolve(PLOT_FILE));
+    }
+
+    /** The per-epoch perplexity chart written next to every checkpoint. */
+    public static final String PLOT_FILE = "perplexity.png";
+
+    /** Train (and validation, when there is a validation part) perplexity per epoch, as a PNG. */
+    public void plot(Path png) throws IOException {
+        if (history.isEmpty()) {
+            return;
+        }
+        double[] x = new double[history.size()];
+        double[] train = new double[history.size()];
+        double[] val = new double[history.size()];
+        boolean hasVal = false;
+        for (int i = 0; i < history.size(); i++) {
+            x[i] = history.get(i).epoch();
+            train[i] = history.get(i).trainPerplexity();
+            val[i] = history.get(i).valPerplexity();
+            hasVal |= !Double.isNaN(val[i]);
+        }
+        List<LinePlot.Series> series = new ArrayList<>();
+        series.add(new LinePlot.Series("train perplexity", new java.awt.Color(31, 119, 180), train));
+        if (hasVal) {
+            series.add(new LinePlot.Series("validation perplexity", new java.awt.Color(255, 127, 14), val));
+        }
+        LinePlot.write(png, config.hyper().model() + ", " + config.hyper().hidden() + " hidden: perplexity per epoch", "epoch", x, series);
     }
 
     /** Trains one epoch and returns its summary (validation perplexity NaN without a validation part). */
@@ -105,8 +151,8 @@ public final class Trainer implements AutoCloseable {
                 state = keep(scope, step.state().detach(), state);
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
-            progress.update(i + 1, batches.size(), String.format("epoch %d/%d  perplexity %.2f  %,.0f tokens/s",
-                    epoch + 1, config.epochs(), Math.exp(lossSum / tokens), tokens / seconds));
+            progress.update(i + 1, batches.size(), String.format("epoch %d/%d  loss %.3f  perplexity %.2f  %,.0f tokens/s",
+                    epoch + 1, config.epochs(), lossSum / tokens, Math.exp(lossSum / tokens), tokens / seconds));
         }
         close(state);
         epochsDone++;
@@ -122,6 +168,7 @@ public final class Trainer implements AutoCloseable {
         while (epochsDone < config.epochs()) {
             last = epoch(progress);
             log.add(last);
+            history.add(last);
             if (last.epoch() % printEvery == 0 || epochsDone == config.epochs()) {
                 progress.line(String.format("epoch %4d  train perplexity %7.3f%s  %,8.0f tokens/s",
                         last.epoch(), last.trainPerplexity(),

@@ -82,6 +82,11 @@ class CharLmTest {
         Run more = charlm("train", "--out", resumed, "--resume", "--epochs", "3");
         assertEquals(0, more.status(), more.output());
         assertTrue(more.output().contains("resumed from " + resumed + " after epoch 1"), more.output());
+        // the perplexity chart next to the checkpoint covers the epochs before the resume too
+        java.awt.image.BufferedImage chart = javax.imageio.ImageIO.read(Path.of(resumed, Trainer.PLOT_FILE).toFile());
+        assertEquals(900, chart.getWidth());
+        assertEquals(List.of("1", "2", "3"), Checkpoint.strings(Checkpoint.readInfo(Path.of(resumed)), "perplexity_history")
+                .stream().map(l -> l.split(" ")[0]).toList());
         assertArrayEquals(Files.readAllBytes(Path.of(straight, Checkpoint.MODEL_FILE)),
                 Files.readAllBytes(Path.of(resumed, Checkpoint.MODEL_FILE)), "weights after 3 epochs");
         assertArrayEquals(Files.readAllBytes(Path.of(straight, Checkpoint.OPTIMIZER_FILE)),
