@@ -132,19 +132,19 @@ RNN_SHAPES = [
 ]
 
 
-def make_rnn_module(kind, I, H, P, L, bias, bf, bi):
+def make_rnn_module(kind, I, H, P, L, bias, bf, bi, dropout=0.0):
     if kind in ("rnn_tanh", "rnn_relu"):
         nl = "tanh" if kind == "rnn_tanh" else "relu"
         return nn.RNN(I, H, num_layers=L, nonlinearity=nl, bias=bias, batch_first=bf,
-                      dropout=0.0, bidirectional=bi), "RNN", nl
+                      dropout=dropout, bidirectional=bi), "RNN", nl
     if kind == "lstm":
-        return nn.LSTM(I, H, num_layers=L, bias=bias, batch_first=bf, dropout=0.0,
+        return nn.LSTM(I, H, num_layers=L, bias=bias, batch_first=bf, dropout=dropout,
                        bidirectional=bi), "LSTM", None
     if kind == "lstm_proj":
-        return nn.LSTM(I, H, num_layers=L, bias=bias, batch_first=bf, dropout=0.0,
+        return nn.LSTM(I, H, num_layers=L, bias=bias, batch_first=bf, dropout=dropout,
                        bidirectional=bi, proj_size=P), "LSTM", None
     if kind == "gru":
-        return nn.GRU(I, H, num_layers=L, bias=bias, batch_first=bf, dropout=0.0,
+        return nn.GRU(I, H, num_layers=L, bias=bias, batch_first=bf, dropout=dropout,
                       bidirectional=bi), "GRU", None
     raise ValueError(kind)
 
@@ -195,10 +195,13 @@ def gen_rnn_wide(fx):
                      T, N, lengths, seed)
 
 
-def rnn_case(fx, path, kind, I, H, P, L, bi, bf, bias, has_h0, mode, T, N, lengths, seed):
+def rnn_case(fx, path, kind, I, H, P, L, bi, bf, bias, has_h0, mode, T, N, lengths, seed,
+             enforce_sorted=None, dropout=None):
+    """enforce_sorted / dropout: None for the rnn/ and rnn_wide/ groups (unsorted packing with
+    a length 1, no dropout, no extra metadata); set by edge/rnn/, which then records them."""
     D = 2 if bi else 1
     Hout = P if P else H
-    mod, modname, nl = make_rnn_module(kind, I, H, P, L, bias, bf, bi)
+    mod, modname, nl = make_rnn_module(kind, I, H, P, L, bias, bf, bi, dropout or 0.0)
     # params are initialised in float32 (default PyTorch init); promote exactly.
     mod = mod.double()
     names = [n for n, _ in mod.named_parameters()]
@@ -228,8 +231,8 @@ def rnn_case(fx, path, kind, I, H, P, L, bi, bf, bias, has_h0, mode, T, N, lengt
 
     if packed:
         lens = torch.tensor(lengths, dtype=torch.int64)
-        assert max(lengths) == T and 1 in lengths
-        pk = pack_padded_sequence(x, lens, batch_first=bf, enforce_sorted=False)
+        assert max(lengths) == T and (1 in lengths or enforce_sorted is not None)
+        pk = pack_padded_sequence(x, lens, batch_first=bf, enforce_sorted=bool(enforce_sorted))
         out_p, hn = mod(pk, hx)
         out, out_lens = pad_packed_sequence(out_p, batch_first=bf, padding_value=0.0)
         assert out_lens.tolist() == lengths
@@ -291,8 +294,11 @@ def rnn_case(fx, path, kind, I, H, P, L, bi, bf, bias, has_h0, mode, T, N, lengt
         "proj_size": P, "packed": b(packed), "unbatched": b(unbatched),
         "has_h0": b(has_h0), "seq_len": T,
         "batch_size": 0 if unbatched else N,
-        "dropout": "0", "seed": seed, "compute_dtype": "float64",
+        "dropout": "0" if dropout is None else repr(float(dropout)), "seed": seed,
+        "compute_dtype": "float64",
     }
+    if enforce_sorted is not None:
+        meta["enforce_sorted"] = b(enforce_sorted)
     if nl is not None:
         meta["nonlinearity"] = nl
     fx.save(path, t, meta)
@@ -655,6 +661,115 @@ def gen_io(fx):
              "proj_size": 0, "has_h0": "false", "compute_dtype": "float64",
              "weights": "io/lstm_state_dict.safetensors"})
 
+# ----------------------------------------------------------------------------
+# edge cases (edge/): ties in the length sort past 16 sequences, enforce_sorted packing,
+# every length equal to T, total_length with batch_first, 3-layer bidirectional no-bias,
+# dropout=1 between layers in training mode
+# ----------------------------------------------------------------------------
+
+# (name, kind, I, H, P, L, bi, bf, bias, has_h0, mode, T, N, lengths, enforce_sorted, dropout)
+EDGE_RNN = [
+    ("lstm_proj_packed_l2_bi_h0_unsorted", "lstm_proj", 3, 6, 2, 2, True, False, True, True,
+     "packed", 5, 5, [2, 5, 1, 5, 3], False, None),
+    ("gru_packed_all_full_l2_bi_bf_h0", "gru", 4, 5, 0, 2, True, True, True, True,
+     "packed", 4, 3, [4, 4, 4], False, None),
+    ("lstm_packed_enforce_sorted_l2_bi_h0", "lstm", 3, 5, 0, 2, True, False, True, True,
+     "packed", 5, 4, [5, 3, 3, 1], True, None),
+    ("rnn_tanh_packed_enforce_sorted_bf_all_full", "rnn_tanh", 3, 4, 0, 1, False, True, False, True,
+     "packed", 3, 3, [3, 3, 3], True, None),
+    ("gru_packed_ties_n20_l1_bi_h0", "gru", 3, 4, 0, 1, True, False, True, True,
+     "packed", 4, 20, [2, 4, 1, 3, 4, 2, 2, 4, 1, 3, 3, 4, 2, 1, 4, 3, 2, 2, 4, 1], False, None),
+    ("lstm_proj_packed_ties_n18_bf_h0", "lstm_proj", 2, 5, 3, 1, False, True, True, True,
+     "packed", 3, 18, [1, 3, 2, 3, 1, 2, 3, 3, 1, 2, 2, 3, 1, 3, 2, 1, 3, 2], False, None),
+    ("gru_l3_bi_nobias_h0", "gru", 3, 4, 0, 3, True, False, False, True,
+     "batched", 4, 2, None, None, None),
+    ("rnn_relu_l3_bi_nobias", "rnn_relu", 4, 3, 0, 3, True, True, False, False,
+     "batched", 3, 3, None, None, None),
+    ("gru_l2_dropout1_train_h0", "gru", 3, 4, 0, 2, False, False, True, True,
+     "batched", 3, 2, None, None, 1.0),
+    ("lstm_l3_bi_dropout1_train", "lstm", 3, 4, 0, 3, True, False, True, False,
+     "batched", 3, 2, None, None, 1.0),
+]
+
+
+def gen_edge(fx):
+    for i, (name, kind, I, H, P, L, bi, bf, bias, has_h0, mode, T, N, lengths, es, dr) in enumerate(EDGE_RNN):
+        seed = 9000 + i
+        torch.manual_seed(seed)
+        rnn_case(fx, f"edge/rnn/{name}.safetensors", kind, I, H, P, L, bi, bf, bias, has_h0, mode, T, N,
+                 lengths, seed, enforce_sorted=bool(es), dropout=dr if dr is not None else 0.0)
+
+    # torch.sort(lengths, descending=True) as pack_padded_sequence uses it: std::sort, so the
+    # order of equal lengths is batch order up to 16 entries and introsort's beyond
+    import random
+    rng = random.Random(9100)
+    t = []
+    k = 0
+    for n in [1, 2, 15, 16, 17, 18, 20, 31, 32, 33, 50, 64, 100, 257]:
+        for m in [1, 2, 3, 5, 9, 40]:
+            lengths = [rng.randint(1, m) for _ in range(n)]
+            _, si = torch.sort(torch.tensor(lengths, dtype=torch.int64), descending=True)
+            t.append((f"lengths.{k}", torch.tensor(lengths)))
+            t.append((f"sorted_indices.{k}", si))
+            k += 1
+    for n in [40, 300]:   # already sorted / reversed / organ-pipe inputs
+        for lengths in (list(range(n, 0, -1)), list(range(1, n + 1)),
+                        [min(j, n - j) + 1 for j in range(n)], [1 + j % 7 for j in range(n)]):
+            _, si = torch.sort(torch.tensor(lengths, dtype=torch.int64), descending=True)
+            t.append((f"lengths.{k}", torch.tensor(lengths)))
+            t.append((f"sorted_indices.{k}", si))
+            k += 1
+    fx.save("edge/sort/descending_ties.safetensors", t,
+            {"op": "torch.sort(lengths, descending=True)", "num_cases": k, "seed": 9100})
+
+    # pack formats as in pack/: ties past 16 sequences, total_length with batch_first
+    cases = [
+        ("padded_ties_n23_bf_total_length", True, False, [rng.randint(1, 4) for _ in range(22)] + [4], 2, 0.5, 6),
+        ("padded_ties_n40_tf", False, False, [rng.randint(1, 3) for _ in range(40)], 1, 0.0, None),
+        ("padded_all_full_enforced_bf", True, True, [3, 3, 3, 3], 2, 0.0, None),
+        ("padded_all_full_unsorted_tf_total_length", False, False, [2, 2, 2], 3, -2.0, 4),
+    ]
+    for i, (name, bf, es, lengths, Fdim, pv, tl) in enumerate(cases):
+        seed = 9200 + i
+        torch.manual_seed(seed)
+        T, N = max(lengths), len(lengths)
+        x = torch.randn(N, T, Fdim) if bf else torch.randn(T, N, Fdim)
+        lens = torch.tensor(lengths, dtype=torch.int64)
+        pk = pack_padded_sequence(x, lens, batch_first=bf, enforce_sorted=es)
+        kwargs = {"batch_first": bf, "padding_value": pv}
+        if tl is not None:
+            kwargs["total_length"] = tl
+        padded, plens = pad_packed_sequence(pk, **kwargs)
+        t = [("input", x), ("lengths", lens), ("data", pk.data), ("batch_sizes", pk.batch_sizes)]
+        if pk.sorted_indices is not None:
+            t.append(("sorted_indices", pk.sorted_indices))
+            t.append(("unsorted_indices", pk.unsorted_indices))
+        t.append(("padded", padded))
+        t.append(("padded_lengths", plens))
+        meta = {"op": "pack_padded_sequence+pad_packed_sequence",
+                "batch_first": b(bf), "enforce_sorted": b(es),
+                "padding_value": repr(float(pv)),
+                "total_length": "none" if tl is None else str(tl),
+                "has_sorted_indices": b(pk.sorted_indices is not None),
+                "seed": seed}
+        fx.save(f"edge/pack/{name}.safetensors", t, meta)
+    seed = 9300
+    torch.manual_seed(seed)
+    lengths = [rng.randint(1, 3) for _ in range(21)]
+    seqs = [torch.randn(l, 2) for l in lengths]
+    pk = pack_sequence(seqs, enforce_sorted=False)
+    padded, plens = pad_packed_sequence(pk, batch_first=True)
+    t = [(f"sequence.{j}", s_) for j, s_ in enumerate(seqs)]
+    t.append(("lengths", torch.tensor(lengths)))
+    t += [("data", pk.data), ("batch_sizes", pk.batch_sizes),
+          ("sorted_indices", pk.sorted_indices), ("unsorted_indices", pk.unsorted_indices),
+          ("padded", padded), ("padded_lengths", plens)]
+    fx.save("edge/pack/pack_sequence_ties_n21_bf.safetensors", t,
+            {"op": "pack_sequence+pad_packed_sequence", "batch_first": "true", "enforce_sorted": "false",
+             "num_sequences": len(seqs), "padding_value": "0.0", "total_length": "none",
+             "has_sorted_indices": "true", "seed": seed})
+
+
 
 # ----------------------------------------------------------------------------
 # verification
@@ -669,7 +784,7 @@ def check(root):
         tens, meta = read_safetensors(os.path.join(root, rel))
         assert meta, rel
         nfiles += 1
-        if rel.startswith("rnn/"):
+        if rel.startswith("rnn/") or (rel.startswith("edge/rnn/") and meta["dropout"] == "0.0"):
             I, H = int(meta["input_size"]), int(meta["hidden_size"])
             L, P = int(meta["num_layers"]), int(meta["proj_size"])
             bf, bi = meta["batch_first"] == "true", meta["bidirectional"] == "true"
@@ -693,8 +808,9 @@ def check(root):
             with torch.no_grad():
                 if meta["packed"] == "true":
                     lens = torch.from_numpy(tens["lengths"]).to(torch.int64)
+                    es = meta.get("enforce_sorted", "false") == "true"
                     o, hn = mod(pack_padded_sequence(x, lens, batch_first=bf,
-                                                     enforce_sorted=False), hx)
+                                                     enforce_sorted=es), hx)
                     o = pad_packed_sequence(o, batch_first=bf)[0]
                 else:
                     o, hn = mod(x, hx)
@@ -732,6 +848,7 @@ def main():
     gen_loss(fx)
     gen_train(fx)
     gen_io(fx)
+    gen_edge(fx)
     with open(os.path.join(args.out, "index.txt"), "w") as f:
         for rel in sorted(WRITTEN):
             f.write(rel + "\n")

@@ -1,5 +1,6 @@
 package org.rnn4j.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.rnn4j.testing.TensorAssert.assertClose;
 
 import java.io.BufferedReader;
@@ -60,7 +61,7 @@ class RnnFixtureTest {
     Stream<DynamicTest> layers() throws IOException {
         List<DynamicTest> tests = new ArrayList<>();
         for (Backend b : CpuBackends.available()) {
-            for (String group : List.of("rnn", "rnn_wide")) {
+            for (String group : List.of("rnn", "rnn_wide", "edge/rnn")) {
                 for (String f : fixtures(group)) {
                     tests.add(DynamicTest.dynamicTest(b.name() + ": " + f, () -> runLayer(b, f)));
                 }
@@ -89,13 +90,15 @@ class RnnFixtureTest {
         boolean bf = Boolean.parseBoolean(fx.meta("batch_first"));
         boolean bi = Boolean.parseBoolean(fx.meta("bidirectional"));
         int proj = Integer.parseInt(fx.meta("proj_size"));
+        // "0" everywhere but edge/rnn's dropout=1 cases, which PyTorch ran in training mode
+        float dropout = Float.parseFloat(fx.meta("dropout"));
         return switch (module) {
             case "RNN" -> RNN.builder().nonlinearity(fx.meta("nonlinearity")).inputSize(in).hiddenSize(hid)
-                    .numLayers(layers).bias(bias).batchFirst(bf).bidirectional(bi).build();
+                    .numLayers(layers).bias(bias).batchFirst(bf).bidirectional(bi).dropout(dropout).build();
             case "LSTM" -> LSTM.builder().inputSize(in).hiddenSize(hid).numLayers(layers).bias(bias).batchFirst(bf)
-                    .bidirectional(bi).projSize(proj).build();
+                    .bidirectional(bi).projSize(proj).dropout(dropout).build();
             case "GRU" -> GRU.builder().inputSize(in).hiddenSize(hid).numLayers(layers).bias(bias).batchFirst(bf)
-                    .bidirectional(bi).build();
+                    .bidirectional(bi).dropout(dropout).build();
             default -> throw new IllegalArgumentException("unknown module " + module);
         };
     }
@@ -127,7 +130,10 @@ class RnnFixtureTest {
                 Tensor cN;
                 if (packed) {
                     int[] lengths = fx.get("lengths").toIntArray();
-                    PackedSequence p = RnnUtils.packPaddedSequence(input, lengths, m.batchFirst(), false);
+                    // edge/rnn records enforce_sorted; rnn/ and rnn_wide/ always pack unsorted
+                    boolean enforceSorted = fx.metaOrDefault("enforce_sorted", "false").equals("true");
+                    PackedSequence p = RnnUtils.packPaddedSequence(input, lengths, m.batchFirst(), enforceSorted);
+                    assertEquals(enforceSorted, p.isSorted(), file + " sorted_indices is None");
                     PackedRnnOutput r = forwardPacked(m, p, h0, c0);
                     output = RnnUtils.padPackedSequence(r.output(), m.batchFirst(), 0f, null).padded();
                     hN = r.hN();

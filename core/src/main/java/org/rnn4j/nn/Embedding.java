@@ -3,10 +3,12 @@ package org.rnn4j.nn;
 import java.util.Arrays;
 import org.rnn4j.Generator;
 import org.rnn4j.Tensor;
+import org.rnn4j.autograd.GradMode;
 
 /**
  * Lookup table (torch.nn.Embedding): weight (V, E) from N(0, 1); the row of {@code paddingIdx}
- * starts at zero and receives no gradient.
+ * starts at zero and receives no gradient (its current value is still returned for it); no
+ * padding row unless one is given, as PyTorch's default {@code padding_idx=None}.
  */
 public final class Embedding extends Module implements Layer {
     /** No padding index. */
@@ -17,8 +19,9 @@ public final class Embedding extends Module implements Layer {
     private final int paddingIdx;
     private final Tensor weight;
 
+    /** No padding index, as PyTorch's default {@code padding_idx=None}. */
     public Embedding(int numEmbeddings, int embeddingDim) {
-        this(numEmbeddings, embeddingDim, -1, Generator.defaultGenerator());
+        this(numEmbeddings, embeddingDim, NONE, Generator.defaultGenerator());
     }
 
     /**
@@ -64,13 +67,16 @@ public final class Embedding extends Module implements Layer {
             }
         }
         Tensor rows = weight.indexSelect(0, ids);
-        if (paddingIdx != NONE && weight.requiresGrad()) {
-            // zero gradient for the padding row: multiply its (zero) output rows by a 0/1 mask
+        if (paddingIdx != NONE && weight.requiresGrad() && GradMode.isEnabled()) {
+            // PyTorch returns the padding row as it is (it may have been loaded non-zero) and only
+            // keeps gradient away from it: pick those output rows from a detached copy
             float[] mask = new float[ids.length];
             for (int i = 0; i < ids.length; i++) {
                 mask[i] = ids[i] == paddingIdx ? 0f : 1f;
             }
-            rows = rows.mul(Tensor.fromArray(mask, ids.length, 1));
+            Tensor frozen = weight.detach().indexSelect(0, ids);
+            Tensor keep = Tensor.fromArray(mask, ids.length, 1).to(weight.device());
+            rows = Tensor.where(keep, rows, frozen);
         }
         int[] outShape = Arrays.copyOf(idsShape, idsShape.length + 1);
         outShape[idsShape.length] = embeddingDim;

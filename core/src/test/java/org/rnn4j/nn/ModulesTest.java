@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.rnn4j.Generator;
 import org.rnn4j.Scope;
 import org.rnn4j.Tensor;
+import org.rnn4j.autograd.GradMode;
 
 class ModulesTest {
     private final Generator gen = new Generator(17);
@@ -53,6 +54,35 @@ class ModulesTest {
             assertArrayEquals(new float[] {0, 0, 0}, emb.weight().grad().select(0, 2).toArray());
             assertThrows(IndexOutOfBoundsException.class, () -> emb.forward(new int[] {5}, 1));
             assertThrows(IllegalArgumentException.class, () -> new Embedding(5, 3, 5, gen));
+        }
+    }
+
+    @Test
+    void embeddingDefaultHasNoPaddingRow() {
+        // torch.nn.Embedding(4, 2).padding_idx is None: every row is N(0, 1) and gets a gradient
+        try (Embedding emb = new Embedding(4, 2)) {
+            assertEquals("Embedding(4, 2)", emb.toString());
+            assertTrue(emb.weight().select(0, 3).abs().sum().item() > 0, "last row must not be zeroed");
+            emb.forward(new int[] {0, 3}, 2).sum().backward();
+            assertArrayEquals(new float[] {1, 1}, emb.weight().grad().select(0, 3).toArray());
+        }
+    }
+
+    @Test
+    void embeddingNegativePaddingIdxReturnsLoadedRowButNoGradient() {
+        // e = nn.Embedding(5, 3, padding_idx=-4) -> padding_idx 1; with e.weight[1] = [1, 2, 3]:
+        // e([[0, 1], [4, 1]])[:, 1] == [1, 2, 3] (the row as it is), and after .sum().backward()
+        // e.weight.grad == [[1,1,1], [0,0,0], [0,0,0], [0,0,0], [1,1,1]]
+        try (Embedding emb = new Embedding(5, 3, -4, gen)) {
+            assertEquals("Embedding(5, 3, padding_idx=1)", emb.toString());
+            try (GradMode.Guard g = GradMode.noGrad()) {
+                emb.weight().select(0, 1).copyFrom(Tensor.of(1, 2, 3));
+            }
+            Tensor out = emb.forward(new int[] {0, 1, 4, 1}, 2, 2);
+            assertArrayEquals(new float[] {1, 2, 3}, out.select(0, 0).select(0, 1).toArray());
+            assertArrayEquals(new float[] {1, 2, 3}, out.select(0, 1).select(0, 1).toArray());
+            out.sum().backward();
+            assertArrayEquals(new float[] {1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1}, emb.weight().grad().toArray());
         }
     }
 

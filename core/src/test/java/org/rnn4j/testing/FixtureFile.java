@@ -77,6 +77,12 @@ public final class FixtureFile implements AutoCloseable {
         return v;
     }
 
+    /** Metadata {@code key}, or {@code fallback} when the file has none (keys added by later groups). */
+    public String metaOrDefault(String key, String fallback) {
+        String v = metadata.get(key);
+        return v == null ? fallback : v;
+    }
+
     @Override
     public void close() {
         tensors.values().forEach(Tensor::close);

@@ -18,8 +18,9 @@ import org.rnn4j.Tensor;
  * a padded result back to the packed data (zero for padding positions). Intermediates are closed
  * here; results belong to the caller (and its {@link org.rnn4j.Scope}).
  *
- * <p>Sorting follows the PyTorch fixtures: {@code sortedIndices} orders lengths decreasing, ties
- * kept in batch order (a stable sort).
+ * <p>{@code sortedIndices} orders lengths decreasing with PyTorch's tie order: batch order for up
+ * to 16 sequences, libstdc++'s (unstable) {@code std::sort} order beyond, as {@code torch.sort} on
+ * the CPU gives.
  */
 public final class RnnUtils {
     private RnnUtils() {
@@ -435,18 +436,197 @@ public final class RnnUtils {
         }
     }
 
-    /** Indices that sort lengths decreasing, ties in original order (matches torch.sort(descending=True) on the fixtures). */
+    /**
+     * Indices that sort lengths decreasing, with PyTorch's tie order: {@code pack_padded_sequence}
+     * calls {@code torch.sort(lengths, descending=True)}, which on the CPU is {@code std::sort}
+     * (not stable) over (length, index) pairs. Up to 16 sequences that is an insertion sort, so
+     * ties stay in batch order; beyond, libstdc++'s introsort reorders ties, and so do we: this
+     * is a literal port of it (median-of-three pivot, unguarded partition, heapsort past the
+     * depth limit, final insertion sort).
+     */
     static int[] argsortDescending(int[] lengths) {
-        Integer[] idx = new Integer[lengths.length];
-        for (int i = 0; i < idx.length; i++) {
+        int n = lengths.length;
+        int[] key = lengths.clone();
+        int[] idx = new int[n];
+        for (int i = 0; i < n; i++) {
             idx[i] = i;
         }
-        Arrays.sort(idx, (a, b) -> Integer.compare(lengths[b], lengths[a])); // stable merge sort
-        int[] out = new int[idx.length];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = idx[i];
+        if (n > 1) {
+            Introsort s = new Introsort(key, idx);
+            s.introsortLoop(0, n, 2 * (31 - Integer.numberOfLeadingZeros(n)));
+            s.finalInsertionSort(0, n);
         }
-        return out;
+        return idx;
+    }
+
+    /** libstdc++'s std::sort on (key, index) pairs with comp(a, b) = key a &gt; key b. */
+    private static final class Introsort {
+        private static final int THRESHOLD = 16;
+        private final int[] key;
+        private final int[] idx;
+
+        Introsort(int[] key, int[] idx) {
+            this.key = key;
+            this.idx = idx;
+        }
+
+        private boolean less(int i, int j) {          // comp(*i, *j)
+            return key[i] > key[j];
+        }
+
+        private void swap(int i, int j) {
+            int k = key[i];
+            key[i] = key[j];
+            key[j] = k;
+            int x = idx[i];
+            idx[i] = idx[j];
+            idx[j] = x;
+        }
+
+        void introsortLoop(int first, int last, int depthLimit) {
+            while (last - first > THRESHOLD) {
+                if (depthLimit == 0) {
+                    heapSort(first, last);
+                    return;
+                }
+                depthLimit--;
+                int cut = unguardedPartitionPivot(first, last);
+                introsortLoop(cut, last, depthLimit);
+                last = cut;
+            }
+        }
+
+        private int unguardedPartitionPivot(int first, int last) {
+            int mid = first + (last - first) / 2;
+            moveMedianToFirst(first, first + 1, mid, last - 1);
+            return unguardedPartition(first + 1, last, first);
+        }
+
+        private void moveMedianToFirst(int result, int a, int b, int c) {
+            if (less(a, b)) {
+                if (less(b, c)) {
+                    swap(result, b);
+                } else if (less(a, c)) {
+                    swap(result, c);
+                } else {
+                    swap(result, a);
+                }
+            } else if (less(a, c)) {
+                swap(result, a);
+            } else if (less(b, c)) {
+                swap(result, c);
+            } else {
+                swap(result, b);
+            }
+        }
+
+        private int unguardedPartition(int first, int last, int pivot) {
+            while (true) {
+                while (less(first, pivot)) {
+                    first++;
+                }
+                last--;
+                while (less(pivot, last)) {
+                    last--;
+                }
+                if (first >= last) {
+                    return first;
+                }
+                swap(first, last);
+                first++;
+            }
+        }
+
+        void finalInsertionSort(int first, int last) {
+            if (last - first > THRESHOLD) {
+                insertionSort(first, first + THRESHOLD);
+                for (int i = first + THRESHOLD; i < last; i++) {
+                    unguardedLinearInsert(i);
+                }
+            } else {
+                insertionSort(first, last);
+            }
+        }
+
+        private void insertionSort(int first, int last) {
+            for (int i = first + 1; i < last; i++) {
+                if (less(i, first)) {
+                    int k = key[i];
+                    int x = idx[i];
+                    System.arraycopy(key, first, key, first + 1, i - first);
+                    System.arraycopy(idx, first, idx, first + 1, i - first);
+                    key[first] = k;
+                    idx[first] = x;
+                } else {
+                    unguardedLinearInsert(i);
+                }
+            }
+        }
+
+        private void unguardedLinearInsert(int last) {
+            int k = key[last];
+            int x = idx[last];
+            int next = last - 1;
+            while (k > key[next]) {
+                key[last] = key[next];
+                idx[last] = idx[next];
+                last = next;
+                next--;
+            }
+            key[last] = k;
+            idx[last] = x;
+        }
+
+        // std::__partial_sort(first, last, last): make_heap, then sort_heap
+        private void heapSort(int first, int last) {
+            int len = last - first;
+            if (len >= 2) {
+                for (int parent = (len - 2) / 2; ; parent--) {
+                    adjustHeap(first, parent, len, key[first + parent], idx[first + parent]);
+                    if (parent == 0) {
+                        break;
+                    }
+                }
+            }
+            while (last - first > 1) {
+                last--;
+                int k = key[last];
+                int x = idx[last];
+                key[last] = key[first];
+                idx[last] = idx[first];
+                adjustHeap(first, 0, last - first, k, x);
+            }
+        }
+
+        private void adjustHeap(int first, int hole, int len, int k, int x) {
+            int top = hole;
+            int child = hole;
+            while (child < (len - 1) / 2) {
+                child = 2 * (child + 1);
+                if (key[first + child] > key[first + child - 1]) {   // comp(first[child], first[child - 1])
+                    child--;
+                }
+                key[first + hole] = key[first + child];
+                idx[first + hole] = idx[first + child];
+                hole = child;
+            }
+            if ((len & 1) == 0 && child == (len - 2) / 2) {
+                child = 2 * (child + 1);
+                key[first + hole] = key[first + child - 1];
+                idx[first + hole] = idx[first + child - 1];
+                hole = child - 1;
+            }
+            // __push_heap
+            int parent = (hole - 1) / 2;
+            while (hole > top && key[first + parent] > k) {           // comp(first[parent], value)
+                key[first + hole] = key[first + parent];
+                idx[first + hole] = idx[first + parent];
+                hole = parent;
+                parent = (hole - 1) / 2;
+            }
+            key[first + hole] = k;
+            idx[first + hole] = x;
+        }
     }
 
     /** values[perm[i]] for each i, or a copy if perm is null. */

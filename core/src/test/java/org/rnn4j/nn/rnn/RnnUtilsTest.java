@@ -97,7 +97,38 @@ class RnnUtilsTest {
     static Stream<String> packFixtures() {
         return Stream.of("padded_unsorted", "padded_unsorted_bf", "padded_sorted_enforced", "padded_total_length",
                 "padded_padvalue_neg1", "padded_single", "pack_sequence_unsorted", "pack_sequence_sorted_bf",
-                "pad_sequence_tf", "pad_sequence_bf_neg1");
+                "pad_sequence_tf", "pad_sequence_bf_neg1",
+                // edge/pack: ties past 16 sequences (std::sort order), total_length with batch_first,
+                // every length equal to T
+                "../edge/pack/padded_ties_n23_bf_total_length", "../edge/pack/padded_ties_n40_tf",
+                "../edge/pack/padded_all_full_enforced_bf", "../edge/pack/padded_all_full_unsorted_tf_total_length",
+                "../edge/pack/pack_sequence_ties_n21_bf");
+    }
+
+    /** torch.sort(lengths, descending=True) on many tie-heavy inputs (fixtures/edge/sort). */
+    @Test
+    void lengthSortMatchesTorchSortTieOrder() throws IOException {
+        try (Scope scope = Scope.open()) {
+            Path file = fixture("../edge/sort/descending_ties");
+            Map<String, Tensor> t = SafeTensors.load(file);
+            int cases = Integer.parseInt(SafeTensors.metadata(file).get("num_cases"));
+            assertTrue(cases > 80);
+            for (int k = 0; k < cases; k++) {
+                int[] lengths = ints(t.get("lengths." + k));
+                assertArrayEquals(ints(t.get("sorted_indices." + k)), RnnUtils.argsortDescending(lengths),
+                        "case " + k + ", " + lengths.length + " lengths");
+            }
+        }
+    }
+
+    @Test
+    void packedOrderOfEqualLengthsPast16IsTorchs() {
+        // lengths = [2]*9 + [1]*8 (17 sequences): PyTorch 1.13 gives
+        // sorted_indices [1, 8, 7, 6, 5, 4, 3, 2, 0, 9, 10, ..., 16], not batch order
+        int[] lengths = {2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1};
+        PackedSequence p = RnnUtils.packPaddedSequence(Tensor.zeros(2, 17), lengths, false, false);
+        assertArrayEquals(new int[] {1, 8, 7, 6, 5, 4, 3, 2, 0, 9, 10, 11, 12, 13, 14, 15, 16}, p.sortedIndices());
+        assertArrayEquals(lengths, p.lengths());
     }
 
     private static Path fixture(String name) {
