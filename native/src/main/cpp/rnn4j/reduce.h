@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <new>
 #include <vector>
 
 #include "common.h"
@@ -73,7 +74,7 @@ RNN4J_CLONES static void accumulate_row(double* acc, const float* x, i64 inner) 
 
 // out (O, I) = reduce over N of x (O, N, I). MAX/MIN propagate the first NaN met, like the
 // reference; ARG* return the first index of the extreme (ties keep the earliest) as a float.
-inline void reduce(int op, float* out, const float* x, int outer, int n, int inner) {
+inline void reduce_impl(int op, float* out, const float* x, int outer, int n, int inner) {
     if (op == R_SUM) {
         if (inner == 1) {
             for (i64 o = 0; o < outer; o++) out[o] = (float) sum_contig(x + o * (i64) n, n);
@@ -110,6 +111,18 @@ inline void reduce(int op, float* out, const float* x, int outer, int n, int inn
     }
 }
 
+// The JNI entry: the (I) accumulators are std::vectors, and a std::bad_alloc escaping a JNI
+// function (the binding is @NoException) would terminate the JVM. Returns 0, or -1 when the
+// accumulators could not be allocated (Java throws OutOfMemoryError).
+inline int reduce(int op, float* out, const float* x, int outer, int n, int inner) {
+    try {
+        reduce_impl(op, out, x, outer, n, inner);
+        return 0;
+    } catch (const std::bad_alloc&) {
+        return -1;
+    }
+}
+
 // o (n) = exp(x (n) - shift)
 RNN4J_CLONES static void exp_shifted(float* o, const float* x, float shift, i64 n) {
     for (i64 i = 0; i < n; i++) o[i] = exp_approx(x[i] - shift);
@@ -140,7 +153,7 @@ inline double log_sum_exp_shifted(const float* x, i64 n, float mx, float* scratc
 }
 
 // out = softmax or log-softmax of x (O, N, I) over N. out may be x itself (in place).
-inline void softmax(float* out, const float* x, int outer, int n, int inner, int log) {
+inline void softmax_impl(float* out, const float* x, int outer, int n, int inner, int log) {
     if (n == 0) return;
     if (inner == 1) {
         float scratch[256];
@@ -185,6 +198,16 @@ inline void softmax(float* out, const float* x, int outer, int n, int inner, int
                 orow[i] = log ? z : exp_approx(z);
             }
         }
+    }
+}
+
+// The JNI entry, as reduce: 0, or -1 when the (I) buffers could not be allocated.
+inline int softmax(float* out, const float* x, int outer, int n, int inner, int log) {
+    try {
+        softmax_impl(out, x, outer, n, inner, log);
+        return 0;
+    } catch (const std::bad_alloc&) {
+        return -1;
     }
 }
 

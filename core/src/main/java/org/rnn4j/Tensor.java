@@ -314,7 +314,10 @@ public class Tensor implements AutoCloseable {
 
     /** The element at {@code index} (one per dimension). */
     public float get(int... index) {
-        return select(index).item();
+        ensureOpen("get");
+        try (Tensor element = select(index)) {
+            return element.item();
+        }
     }
 
     private Tensor select(int[] index) {
@@ -697,13 +700,16 @@ public class Tensor implements AutoCloseable {
             } else if (want == -1 || want == shape[src]) {
                 s[i] = shape[src];
                 st[i] = strides[src];
-            } else if (shape[src] == 1) {
+            } else if (shape[src] == 1 && want >= 0) {
                 s[i] = want;
                 st[i] = 0;
             } else {
                 throw new IllegalArgumentException("expand: size " + shape[src] + " at dim " + src + " of "
                         + Arrays.toString(shape) + " cannot expand to " + want + " (target " + Arrays.toString(newShape) + ")");
             }
+        }
+        if (exceedsIntElements(s)) {
+            throw new IllegalArgumentException("expand: target " + Arrays.toString(newShape) + " has more than 2^31-1 elements");
         }
         Tensor out = new Tensor(storage, offset, s, st);
         int[] orig = shape.clone();
@@ -1579,10 +1585,30 @@ public class Tensor implements AutoCloseable {
                         + ": " + Arrays.toString(shape));
             }
         }
-        if (numel(shape) > Integer.MAX_VALUE) {
+        if (exceedsIntElements(shape)) {
             throw new IllegalArgumentException(op + ": shape " + Arrays.toString(shape) + " has more than 2^31-1 elements");
         }
         return shape.clone();
+    }
+
+    /**
+     * Whether the product of non-negative sizes is above 2^31-1, without the long overflow of
+     * {@link #numel(int[])} (three sizes of 2^21 multiply to 2^63, which wraps negative).
+     */
+    private static boolean exceedsIntElements(int[] shape) {
+        long n = 1;
+        boolean over = false;
+        for (int s : shape) {
+            if (s == 0) {
+                return false;
+            }
+            n *= s;
+            if (n > Integer.MAX_VALUE) {
+                over = true;
+                n = (long) Integer.MAX_VALUE + 1;  // stays exact enough to keep the answer, never wraps
+            }
+        }
+        return over;
     }
 
     private static int[] inferShape(String op, int[] newShape, long numel) {
@@ -1600,6 +1626,16 @@ public class Tensor implements AutoCloseable {
             } else {
                 known *= s[i];
             }
+        }
+        int[] sized = s.clone();
+        if (infer >= 0) {
+            sized[infer] = 1;
+        }
+        if (exceedsIntElements(sized)) {
+            // known would have wrapped (2^21 * 2^21 * 2^21 * 2 is 0 as a long): refuse before it
+            // passes for the element count of an empty tensor
+            throw new IllegalArgumentException(op + ": shape " + Arrays.toString(newShape) + " is invalid for " + numel
+                    + " elements (more than 2^31-1)");
         }
         if (infer >= 0) {
             if (known == 0 || numel % known != 0) {

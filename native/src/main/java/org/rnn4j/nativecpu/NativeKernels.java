@@ -70,10 +70,12 @@ public final class NativeKernels {
 
     // ---- reductions --------------------------------------------------------------------------
 
-    public static native void reduce(int op, @Cast("float*") long out, @Cast("const float*") long x, int outer, int n,
+    /** Returns 0, or -1 when its accumulators could not be allocated. */
+    public static native int reduce(int op, @Cast("float*") long out, @Cast("const float*") long x, int outer, int n,
                                      int inner);
 
-    public static native void softmax(@Cast("float*") long out, @Cast("const float*") long x, int outer, int n,
+    /** Returns 0, or -1 when its accumulators could not be allocated. */
+    public static native int softmax(@Cast("float*") long out, @Cast("const float*") long x, int outer, int n,
                                       int inner, int log);
 
     public static native double sum_all(@Cast("const float*") long x, long n);
