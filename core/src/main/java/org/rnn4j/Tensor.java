@@ -1047,6 +1047,7 @@ public class Tensor implements AutoCloseable {
         if (numel() > 0) {
             backend().reduce(ReduceOp.SUM, out, flat, 1, Math.toIntExact(numel()), 1);
         }
+        dropCopy(flat);
         int[] s = shape.clone();
         return record(out, "Sum", g -> new Tensor[] {g.reshape(ones(s.length)).expand(s).contiguousNoGrad()}, this);
     }
@@ -1107,7 +1108,9 @@ public class Tensor implements AutoCloseable {
         kept[d] = 1;
         Tensor out = zeros(device(), kept);
         if (outer * inner > 0) {
-            backend().reduce(op, out, contiguousNoGrad(), outer, n, inner);
+            Tensor dense = contiguousNoGrad();
+            backend().reduce(op, out, dense, outer, n, inner);
+            dropCopy(dense);
         }
         Tensor result = keepDim ? out : out.squeezeNoGrad(d);
         int[] s = shape.clone();
@@ -1134,7 +1137,9 @@ public class Tensor implements AutoCloseable {
         int[] kept = shape.clone();
         kept[d] = 1;
         Tensor out = zeros(device(), kept);
-        backend().reduce(op, out, contiguousNoGrad(), outer, n, inner);
+        Tensor dense = contiguousNoGrad();
+        backend().reduce(op, out, dense, outer, n, inner);
+        dropCopy(dense);
         return out;
     }
 
@@ -1155,6 +1160,13 @@ public class Tensor implements AutoCloseable {
             }
         }
         return r;
+    }
+
+    /** Frees {@code dense} if it is a temporary copy of this tensor made by {@link #contiguousNoGrad()}. */
+    private void dropCopy(Tensor dense) {
+        if (dense != this) {
+            dense.close();
+        }
     }
 
     /** Contiguous data without recording (the same tensor if already contiguous). */
@@ -1180,7 +1192,9 @@ public class Tensor implements AutoCloseable {
         int inner = prod(shape, d + 1, shape.length);
         Tensor out = zeros(device(), shape);
         if (numel() > 0) {
-            backend().softmax(out, contiguousNoGrad(), outer, shape[d], inner, log);
+            Tensor dense = contiguousNoGrad();
+            backend().softmax(out, dense, outer, shape[d], inner, log);
+            dropCopy(dense);
         }
         if (log) {
             // d/dx = g - softmax * sum(g)
@@ -1395,7 +1409,9 @@ public class Tensor implements AutoCloseable {
         Tensor out = zeros(device(), s);
         int[] idx = index.clone();
         if (numel(s) > 0) {
-            backend().indexSelect(out, contiguousNoGrad(), outer, shape[d], inner, idx);
+            Tensor dense = contiguousNoGrad();
+            backend().indexSelect(out, dense, outer, shape[d], inner, idx);
+            dropCopy(dense);
         }
         int[] full = shape.clone();
         return record(out, "IndexSelect", g -> {
@@ -1432,7 +1448,9 @@ public class Tensor implements AutoCloseable {
         int m = index.shape[d];
         Tensor out = zeros(device(), index.shape);
         if (out.numel() > 0) {
-            backend().gather(out, contiguousNoGrad(), outer, shape[d], inner, m, idx);
+            Tensor dense = contiguousNoGrad();
+            backend().gather(out, dense, outer, shape[d], inner, m, idx);
+            dropCopy(dense);
         }
         int[] full = shape.clone();
         return record(out, "Gather", g -> {
