@@ -16,8 +16,9 @@
 // Backward walks the steps against the direction of travel, producing dgates for all rows:
 //   per step: dh[0:bt] += dy; LSTM projection dh_pre = dh W_hr; pointwise dgates;
 //             dh[0:bt] = dgates_hh W_hh (+ GRU's direct z*dh)
-//   then whole-sequence GEMMs: dW_ih += dg^T x, dW_hh += dgh^T hprev, dx += dg W_ih,
-//   dW_hr += dh_all^T (o*tanh c); bias gradients are column sums (in double).
+//   then whole-sequence GEMMs: dW_ih += dg^T x, dW_hh += dgh^T hprev,
+//   dW_hr += dh_all^T (o*tanh c), bias gradients as column sums (in double), and last
+//   dx += dg W_ih, which two concurrent directions share and so take in turn (DxTurns).
 // Accumulate/assign: parameter gradients +=, dx +=, dh0/dc0 =, as RnnLayerArgs says.
 // All 2-D buffers have unit column stride and a row stride (ld, in floats) of their own.
 // Nothing is validated here (Java did it), but nothing is read or written outside the buffers.
@@ -32,9 +33,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <thread>
 #include <vector>
@@ -661,7 +664,38 @@ static void add_column_sums(int S, int GH, const float* m, float* dst, double* a
     for (int j = 0; j < GH; j++) dst[j] += (float)acc[j];
 }
 
-static int backward_dir(const RnnDir& d) {
+// The two directions of a bidirectional layer read the same input, so both add their input
+// gradient into the one dx buffer. When they run concurrently the adds take turns: direction 0
+// first, then direction 1, the order of the sequential path, so dx is the same either way and
+// never a torn sum of two GEMMs writing at once. A direction that fails still hands on its turn.
+struct DxTurns {
+    std::mutex m;
+    std::condition_variable cv;
+    int next = 0;
+    void wait_for(int k) {
+        std::unique_lock<std::mutex> lock(m);
+        cv.wait(lock, [&] { return next >= k; });
+    }
+    void done(int k) {
+        {
+            std::lock_guard<std::mutex> lock(m);
+            if (next < k + 1) next = k + 1;
+        }
+        cv.notify_all();
+    }
+};
+
+// Hands on direction k's turn however backward_dir returns.
+struct DxTurnGuard {
+    DxTurns* turns;
+    int k;
+    ~DxTurnGuard() {
+        if (turns) turns->done(k);
+    }
+};
+
+static int backward_dir(const RnnDir& d, DxTurns* turns, int k) {
+    DxTurnGuard guard{turns, k};
     const int T = d.T, N = d.N, S = d.S, I = d.I, H = d.H, P = d.P, R = d.R, GH = d.GH;
     const bool lstm = d.kind == CELL_LSTM, gru = d.kind == CELL_GRU, proj = lstm && P > 0;
     float* const* p = d.p;
@@ -745,14 +779,16 @@ static int backward_dir(const RnnDir& d) {
     if (p[SLOT_DW_HH])  // (GH, R) += dgh^T (GH, S) hprev (S, R)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, R, S, 1.0f, dgh, GH, hprev, R, 1.0f, p[SLOT_DW_HH],
                     (int)ld[SLOT_DW_HH]);
-    if (p[SLOT_DX] && I > 0)  // (S, I) += dg (S, GH) W_ih (GH, I)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, S, I, GH, 1.0f, dg, GH, p[SLOT_W_IH],
-                    (int)ld[SLOT_W_IH], 1.0f, p[SLOT_DX], (int)ld[SLOT_DX]);
     if (p[SLOT_DB_IH]) add_column_sums(S, GH, dg, p[SLOT_DB_IH], colAcc);
     if (p[SLOT_DB_HH]) add_column_sums(S, GH, dgh, p[SLOT_DB_HH], colAcc);
     if (proj && p[SLOT_DW_HR])  // (P, H) += dhAll^T (P, S) (o*tanh c) (S, H)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, P, H, S, 1.0f, dhAll, P, ws + 5 * H, (int)ldws, 1.0f,
                     p[SLOT_DW_HR], (int)ld[SLOT_DW_HR]);
+    if (p[SLOT_DX] && I > 0) {  // (S, I) += dg (S, GH) W_ih (GH, I), shared by the directions: last, in turn
+        if (turns) turns->wait_for(k);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, S, I, GH, 1.0f, dg, GH, p[SLOT_W_IH],
+                    (int)ld[SLOT_W_IH], 1.0f, p[SLOT_DX], (int)ld[SLOT_DX]);
+    }
     return RNN_OK;
 }
 
@@ -793,27 +829,28 @@ static int run_dirs(int ndirs, const long long* ptrs, const long long* lds, cons
     if (ndirs == 1 || threads < 2) {
         int prev = openblas_set_num_threads_local(threads);
         int rc = RNN_OK;
-        for (int k = 0; k < ndirs && rc == RNN_OK; k++) rc = fn(dirs[k], threads);
+        for (int k = 0; k < ndirs && rc == RNN_OK; k++) rc = fn(dirs[k], k, threads, nullptr);
         openblas_set_num_threads_local(prev);
         return rc;
     }
     const int second = threads / 2, first = threads - second;
     int rc1 = RNN_OK;
+    DxTurns turns;
     std::thread other;
     try {
         other = std::thread([&] {
             openblas_set_num_threads_local(second);
-            rc1 = fn(dirs[1], second);
+            rc1 = fn(dirs[1], 1, second, &turns);
         });
     } catch (...) {  // no thread to be had: run both here
         int prev = openblas_set_num_threads_local(threads);
-        int rc = fn(dirs[0], threads);
-        if (rc == RNN_OK) rc = fn(dirs[1], threads);
+        int rc = fn(dirs[0], 0, threads, nullptr);
+        if (rc == RNN_OK) rc = fn(dirs[1], 1, threads, nullptr);
         openblas_set_num_threads_local(prev);
         return rc;
     }
     int prev = openblas_set_num_threads_local(first);
-    int rc0 = fn(dirs[0], first);
+    int rc0 = fn(dirs[0], 0, first, &turns);
     openblas_set_num_threads_local(prev);
     other.join();
     return rc0 != RNN_OK ? rc0 : rc1;
@@ -824,12 +861,12 @@ static int run_dirs(int ndirs, const long long* ptrs, const long long* lds, cons
 // Returns an RnnStatus.
 inline int rnn_layer_forward(int ndirs, const long long* ptrs, const long long* lds, const int* dims,
                              const int* batchSizes, int T, int threads) {
-    return run_dirs(ndirs, ptrs, lds, dims, batchSizes, T, threads, [](const RnnDir& d, int th) { return forward_dir(d, th); });
+    return run_dirs(ndirs, ptrs, lds, dims, batchSizes, T, threads, [](const RnnDir& d, int, int th, DxTurns*) { return forward_dir(d, th); });
 }
 
 inline int rnn_layer_backward(int ndirs, const long long* ptrs, const long long* lds, const int* dims,
                               const int* batchSizes, int T, int threads) {
-    return run_dirs(ndirs, ptrs, lds, dims, batchSizes, T, threads, [](const RnnDir& d, int) { return backward_dir(d); });
+    return run_dirs(ndirs, ptrs, lds, dims, batchSizes, T, threads, [](const RnnDir& d, int k, int, DxTurns* turns) { return backward_dir(d, turns, k); });
 }
 
 }  // namespace rnn4j

@@ -57,14 +57,39 @@ class RnnFixtureTest {
         return out;
     }
 
+    /**
+     * A directory of extra layer cases in the same format (tools/fuzz_parity.py writes them),
+     * given with {@code -Drnn4j.fixtures.extra=DIR}; its index.txt lists the files. Unset in CI,
+     * where only the committed fixtures run.
+     */
+    static final String EXTRA = System.getProperty("rnn4j.fixtures.extra", "");
+
+    static List<String> extraFixtures() throws IOException {
+        if (EXTRA.isBlank()) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of(EXTRA, "index.txt"))) {
+            if (!line.isBlank()) {
+                out.add(line.trim());
+            }
+        }
+        return out;
+    }
+
     @TestFactory
     Stream<DynamicTest> layers() throws IOException {
         List<DynamicTest> tests = new ArrayList<>();
         for (Backend b : CpuBackends.available()) {
             for (String group : List.of("rnn", "rnn_wide", "edge/rnn")) {
                 for (String f : fixtures(group)) {
-                    tests.add(DynamicTest.dynamicTest(b.name() + ": " + f, () -> runLayer(b, f)));
+                    tests.add(DynamicTest.dynamicTest(b.name() + ": " + f,
+                            () -> runLayer(b, b.name() + ": " + f, FixtureFile.resource(f))));
                 }
+            }
+            for (String f : extraFixtures()) {
+                tests.add(DynamicTest.dynamicTest(b.name() + ": " + EXTRA + "/" + f,
+                        () -> runLayer(b, b.name() + ": " + f, FixtureFile.load(java.nio.file.Path.of(EXTRA, f)))));
             }
         }
         return tests.stream();
@@ -112,8 +137,8 @@ class RnnFixtureTest {
         m.loadStateDict(state);
     }
 
-    private void runLayer(Backend backend, String file) {
-        try (FixtureFile fx = FixtureFile.resource(file);
+    private void runLayer(Backend backend, String file, FixtureFile loaded) {
+        try (FixtureFile fx = loaded;
              Backends.Override o = Backends.use(backend);
              Scope scope = Scope.open()) {
             RNNBase m = buildLayer(fx);

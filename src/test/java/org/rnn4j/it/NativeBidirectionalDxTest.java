@@ -1,0 +1,102 @@
+package org.rnn4j.it;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import org.junit.jupiter.api.Test;
+import org.rnn4j.Generator;
+import org.rnn4j.Scope;
+import org.rnn4j.Tensor;
+import org.rnn4j.backend.CellKind;
+import org.rnn4j.backend.RnnLayerArgs;
+import org.rnn4j.nativecpu.NativeBackend;
+import org.rnn4j.testing.TensorAssert;
+
+/**
+ * Both directions of a bidirectional layer add their input gradient into one dx buffer. With a
+ * thread budget of two or more the native kernel runs the directions concurrently; their dx adds
+ * must take turns. Two unguarded adds of small layers, whose directions finish within
+ * microseconds of each other, now and then lose one direction's whole contribution (found by
+ * tools/fuzz_parity.py as a flaky grad.input of about one bidirectional case in a few hundred),
+ * so the layer runs many times; the oracle is the same layer run one direction per call, which is
+ * sequential by construction.
+ */
+class NativeBidirectionalDxTest {
+    private static final NativeBackend NATIVE = new NativeBackend();
+    private static final int ROUNDS = Integer.getInteger("dxtest.rounds", 3000);
+
+    @Test
+    void concurrentDirectionsSumDxLikeSequentialCalls() {
+        assumeTrue(NATIVE.isAvailable(), NATIVE.unavailableReason());
+        assumeTrue(NativeBackend.blasThreads() >= 2,
+                "the directions only run concurrently with 2+ threads; this JVM has " + NativeBackend.blasThreads());
+        int steps = 12;
+        int n = 5;
+        int in = 40;
+        int hid = 33;
+        int gh = 4 * hid;
+        int rows = steps * n;
+        int[] bs = new int[steps];
+        java.util.Arrays.fill(bs, n);
+        Generator g = new Generator(20261202);
+        try (Scope scope = Scope.open()) {
+            Tensor x = Tensor.uniform(g, -1, 1, rows, in);
+            Tensor dy = Tensor.uniform(g, -1, 1, rows, 2 * hid);
+            float s = (float) (1 / Math.sqrt(hid));
+            Tensor[] wIh = {Tensor.uniform(g, -s, s, gh, in), Tensor.uniform(g, -s, s, gh, in)};
+            Tensor[] wHh = {Tensor.uniform(g, -s, s, gh, hid), Tensor.uniform(g, -s, s, gh, hid)};
+            Tensor[] bIh = {Tensor.uniform(g, -s, s, gh), Tensor.uniform(g, -s, s, gh)};
+            Tensor[] bHh = {Tensor.uniform(g, -s, s, gh), Tensor.uniform(g, -s, s, gh)};
+            for (int round = 0; round < ROUNDS; round++) {
+                try (Scope perRound = Scope.open()) {
+                    Tensor dxTogether = Tensor.zeros(rows, in);
+                    Tensor dxApart = Tensor.zeros(rows, in);
+                    RnnLayerArgs[] together = new RnnLayerArgs[2];
+                    RnnLayerArgs[] apart = new RnnLayerArgs[2];
+                    for (int k = 0; k < 2; k++) {
+                        together[k] = args(k, bs, in, hid, x, dy, wIh[k], wHh[k], bIh[k], bHh[k], rows, dxTogether);
+                        apart[k] = args(k, bs, in, hid, x, dy, wIh[k], wHh[k], bIh[k], bHh[k], rows, dxApart);
+                    }
+                    NATIVE.rnnForward(together);
+                    NATIVE.rnnBackward(together); // both directions in one call: concurrent
+                    for (int k = 0; k < 2; k++) {
+                        NATIVE.rnnForward(apart[k]);
+                        NATIVE.rnnBackward(apart[k]); // one direction per call: sequential
+                    }
+                    TensorAssert.assertClose(dxTogether, dxApart, 1e-5, 1e-5, "round " + round + " dx");
+                }
+            }
+        }
+    }
+
+    private static RnnLayerArgs args(int k, int[] bs, int in, int hid, Tensor x, Tensor dy, Tensor wIh, Tensor wHh,
+                                     Tensor bIh, Tensor bHh, int rows, Tensor dx) {
+        CellKind kind = CellKind.LSTM;
+        RnnLayerArgs a = new RnnLayerArgs();
+        a.kind = kind;
+        a.reverse = k == 1;
+        a.batchSizes = bs.clone();
+        a.inputSize = in;
+        a.hiddenSize = hid;
+        a.projSize = 0;
+        a.x = x;
+        a.h0 = Tensor.zeros(bs[0], hid);
+        a.c0 = Tensor.zeros(bs[0], hid);
+        a.wIh = wIh;
+        a.wHh = wHh;
+        a.bIh = bIh;
+        a.bHh = bHh;
+        a.y = Tensor.zeros(rows, hid);
+        a.hN = Tensor.zeros(bs[0], hid);
+        a.cN = Tensor.zeros(bs[0], hid);
+        a.workspace = Tensor.zeros(rows, kind.workspaceRow(hid, 0));
+        a.dy = dy.narrow(1, k * hid, hid);
+        a.dx = dx;
+        a.dh0 = Tensor.zeros(bs[0], hid);
+        a.dc0 = Tensor.zeros(bs[0], hid);
+        a.dWIh = Tensor.zeros(4 * hid, in);
+        a.dWHh = Tensor.zeros(4 * hid, hid);
+        a.dBIh = Tensor.zeros(4 * hid);
+        a.dBHh = Tensor.zeros(4 * hid);
+        return a;
+    }
+}
