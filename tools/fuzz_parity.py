@@ -5,7 +5,8 @@ The committed fixtures (gen_fixtures.py) are a fixed grid. This script draws fre
 configurations -- module kind, sizes (including 1 and sizes that are not multiples of the
 vector width), num_layers 1..3, bidirectional, batch_first, bias, given or zero h0/c0,
 unbatched / batched / packed input with random lengths, sorted or not -- and writes them in
-the same format, so that the same Java test checks them against PyTorch, forward and backward:
+the same format (rnn_fuzz/ for the layers, cell_fuzz/ for a quarter as many cell steps), so
+that the same Java test checks them against PyTorch, forward and backward:
 
     /usr/bin/python3 tools/fuzz_parity.py --out /tmp/fuzz --cases 300 --seed 1
     mvn -B -q install -DskipTests
@@ -72,6 +73,17 @@ def main():
         rel = f"rnn_fuzz/{k:04d}_{kind}_{mode}.safetensors"
         g.rnn_case(fx, rel, kind, I, H, P, L, bi, bf, bias, has_h0, mode, T, N, lengths, seed,
                    enforce_sorted=enforce_sorted, dropout=0.0 if enforce_sorted is not None else None)
+    cell_kinds = ["rnncell_tanh", "rnncell_relu", "lstmcell", "grucell"]
+    for k in range(args.cases // 4):
+        kind = rng.choice(cell_kinds)
+        seed = args.seed * 100000 + 50000 + k
+        torch.manual_seed(seed)
+        I = rng.choice([1, 2, 3, 5, 8, 13, 16, 17, 31, 40])
+        H = rng.choice([1, 2, 3, 4, 7, 8, 16, 17, 33, 48])
+        unb = rng.random() < 0.3
+        N = rng.choice([1, 2, 3, 5, 9, 12, 33])
+        g.cell_case(fx, f"cell_fuzz/{k:04d}_{kind}.safetensors", kind, I, H, rng.random() < 0.75, unb,
+                    rng.random() < 0.6, N, seed)
     with open(os.path.join(args.out, "index.txt"), "w") as f:
         for rel in sorted(g.WRITTEN):
             f.write(rel + "\n")

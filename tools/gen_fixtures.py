@@ -327,65 +327,70 @@ def gen_cell(fx):
             torch.manual_seed(seed)
             I = 3 + (ki + si) % 3
             H = 4 + (ki + 2 * si) % 3
-            nl = None
-            if kind.startswith("rnncell"):
-                nl = "tanh" if kind.endswith("tanh") else "relu"
-                cell = nn.RNNCell(I, H, bias=bias, nonlinearity=nl)
-                modname = "RNNCell"
-            elif kind == "lstmcell":
-                cell = nn.LSTMCell(I, H, bias=bias)
-                modname = "LSTMCell"
-            else:
-                cell = nn.GRUCell(I, H, bias=bias)
-                modname = "GRUCell"
-            cell = cell.double()
-            names = [n for n, _ in cell.named_parameters()]
-            params = {n: p.detach().clone() for n, p in cell.named_parameters()}
-            x = (rand32(I) if unb else rand32(N, I)).requires_grad_(True)
-            hshape = (H,) if unb else (N, H)
-            h0 = c0 = None
-            if has_h0:
-                h0 = rand32(*hshape).requires_grad_(True)
-                if modname == "LSTMCell":
-                    c0 = rand32(*hshape).requires_grad_(True)
-            if modname == "LSTMCell":
-                h1, c1 = cell(x, (h0, c0) if has_h0 else None)
-            else:
-                h1, c1 = cell(x, h0), None
-            g_h = rand32(*h1.shape)
-            loss = (h1 * g_h).sum()
-            g_c = None
-            if c1 is not None:
-                g_c = rand32(*c1.shape)
-                loss = loss + (c1 * g_c).sum()
-            loss.backward()
-            t = [(n, params[n]) for n in names]
-            t.append(("input", x))
-            if has_h0:
-                t.append(("h0", h0))
-                if c0 is not None:
-                    t.append(("c0", c0))
-            t.append(("h_n", h1))
-            if c1 is not None:
-                t.append(("c_n", c1))
-            t.append(("grad_h_n", g_h))
-            if g_c is not None:
-                t.append(("grad_c_n", g_c))
-            t.append(("grad.input", x.grad))
-            if has_h0:
-                t.append(("grad.h0", h0.grad))
-                if c0 is not None:
-                    t.append(("grad.c0", c0.grad))
-            pd = dict(cell.named_parameters())
-            for n in names:
-                t.append(("grad." + n, pd[n].grad))
-            meta = {"module": modname, "input_size": I, "hidden_size": H,
-                    "bias": b(bias), "unbatched": b(unb), "has_h0": b(has_h0),
-                    "batch_size": 0 if unb else N, "seed": seed,
-                    "compute_dtype": "float64"}
-            if nl is not None:
-                meta["nonlinearity"] = nl
-            fx.save(f"cell/{kind}_{sname}.safetensors", t, meta)
+            cell_case(fx, f"cell/{kind}_{sname}.safetensors", kind, I, H, bias, unb, has_h0, N, seed)
+
+
+def cell_case(fx, path, kind, I, H, bias, unb, has_h0, N, seed):
+    """One cell step, forward and backward (torch already seeded by the caller)."""
+    nl = None
+    if kind.startswith("rnncell"):
+        nl = "tanh" if kind.endswith("tanh") else "relu"
+        cell = nn.RNNCell(I, H, bias=bias, nonlinearity=nl)
+        modname = "RNNCell"
+    elif kind == "lstmcell":
+        cell = nn.LSTMCell(I, H, bias=bias)
+        modname = "LSTMCell"
+    else:
+        cell = nn.GRUCell(I, H, bias=bias)
+        modname = "GRUCell"
+    cell = cell.double()
+    names = [n for n, _ in cell.named_parameters()]
+    params = {n: p.detach().clone() for n, p in cell.named_parameters()}
+    x = (rand32(I) if unb else rand32(N, I)).requires_grad_(True)
+    hshape = (H,) if unb else (N, H)
+    h0 = c0 = None
+    if has_h0:
+        h0 = rand32(*hshape).requires_grad_(True)
+        if modname == "LSTMCell":
+            c0 = rand32(*hshape).requires_grad_(True)
+    if modname == "LSTMCell":
+        h1, c1 = cell(x, (h0, c0) if has_h0 else None)
+    else:
+        h1, c1 = cell(x, h0), None
+    g_h = rand32(*h1.shape)
+    loss = (h1 * g_h).sum()
+    g_c = None
+    if c1 is not None:
+        g_c = rand32(*c1.shape)
+        loss = loss + (c1 * g_c).sum()
+    loss.backward()
+    t = [(n, params[n]) for n in names]
+    t.append(("input", x))
+    if has_h0:
+        t.append(("h0", h0))
+        if c0 is not None:
+            t.append(("c0", c0))
+    t.append(("h_n", h1))
+    if c1 is not None:
+        t.append(("c_n", c1))
+    t.append(("grad_h_n", g_h))
+    if g_c is not None:
+        t.append(("grad_c_n", g_c))
+    t.append(("grad.input", x.grad))
+    if has_h0:
+        t.append(("grad.h0", h0.grad))
+        if c0 is not None:
+            t.append(("grad.c0", c0.grad))
+    pd = dict(cell.named_parameters())
+    for n in names:
+        t.append(("grad." + n, pd[n].grad))
+    meta = {"module": modname, "input_size": I, "hidden_size": H,
+            "bias": b(bias), "unbatched": b(unb), "has_h0": b(has_h0),
+            "batch_size": 0 if unb else N, "seed": seed,
+            "compute_dtype": "float64"}
+    if nl is not None:
+        meta["nonlinearity"] = nl
+    fx.save(path, t, meta)
 
 
 # ----------------------------------------------------------------------------
