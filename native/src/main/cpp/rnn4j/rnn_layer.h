@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -216,6 +217,138 @@ static inline void linear_nt(int M, int Nc, int K, const float* A, long lda, con
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, Nc, K, 1.0f, A, (int)lda, B, (int)ldb, 0.0f, C,
                     (int)ldc);
     }
+}
+
+// OpenBLAS's thread count is one process-wide setting: openblas_set_num_threads_local, despite
+// its name, sets it for every thread in the OpenBLAS we link (checked: a count set in one thread
+// is what another thread reads back), so saving and restoring it around a section is a race
+// between Java threads and between the two directions. Sections that run two OpenBLAS callers
+// at once instead lower it for their duration and then put back the layer's budget `threads`
+// (the configured count), never a saved value that another caller may have changed meanwhile.
+static inline void blas_threads(int n) { openblas_set_num_threads(n < 1 ? 1 : n); }
+
+// ---- packed W_hh panels: the per-step hidden GEMM of batches above SMALL_M ------------------
+//
+// OpenBLAS packs its B operand on every sgemm call: per step, the whole of W_hh (4 MB at
+// H = 512), whether one row is active or 64. Measured on the Zen 4 CI machine (2 threads,
+// N = 2048, K = 512): about 330 us per call + 10.5 us per row, so a packed batch whose rows
+// fall away pays the full packing on each of its steps. A layer call packs W_hh^T here once,
+// in column panels of PANEL outputs (K rows of PANEL floats, zero-padded past the panel's
+// width), and every step runs a register-blocked kernel over them: MR rows of h against one
+// panel, 2*MR vector accumulators, one FMA chain per output over k = 0..K-1 (so a result does
+// not depend on the row block it falls in). Panels are outer, row blocks inner: a panel
+// (K * PANEL floats, 64 KB at K = 512) stays in L2 while the active rows stream past it.
+// One core on the panels runs at about 105 GFLOP/s from 5 rows up, so a direction that has one
+// thread (each direction of a bidirectional layer on two cores, or rnn4j.threads=1) uses them
+// for every step, and one with more threads for the steps whose active rows are too few for
+// OpenBLAS's threads to pay for its packing (panel_rows_limit): the tail of a packed batch.
+// Splitting the panels between the caller and the step worker was tried and measured: OpenBLAS's
+// pool threads keep spinning for a while after each threaded call and take the worker's core.
+static const int PANEL = 32;
+
+struct Panel {
+    int col;            // first output column (in the GH gate columns)
+    int width;          // 1..PANEL valid columns
+    const float* data;  // (K, PANEL), 64-byte aligned
+};
+
+template <int MR>
+static RNN4J_INLINE void panel_rows(int K, const float* A, long lda, const float* bp, float* C, long ldc,
+                                    int width) {
+    v16 acc0[MR], acc1[MR];
+    const float* a[MR];
+    for (int r = 0; r < MR; r++) {
+        acc0[r] = v16{};
+        acc1[r] = v16{};
+        a[r] = A + (long)r * lda;
+    }
+    for (int k = 0; k < K; k++) {
+        const v16 b0 = *reinterpret_cast<const v16*>(bp + (long)k * PANEL);
+        const v16 b1 = *reinterpret_cast<const v16*>(bp + (long)k * PANEL + 16);
+        for (int r = 0; r < MR; r++) {
+            const float x = a[r][k];
+            acc0[r] += b0 * x;
+            acc1[r] += b1 * x;
+        }
+    }
+    for (int r = 0; r < MR; r++) {
+        float* c = C + (long)r * ldc;
+        if (width == PANEL) {
+            *reinterpret_cast<v16u*>(c) = acc0[r];
+            *reinterpret_cast<v16u*>(c + 16) = acc1[r];
+        } else {
+            for (int q = 0; q < width; q++) c[q] = q < 16 ? acc0[r][q] : acc1[r][q - 16];
+        }
+    }
+}
+
+template <int MR>
+static RNN4J_INLINE void panels_gemm_mr(int M, int K, const float* A, long lda, const Panel* pan, int npan, float* C,
+                                        long ldc) {
+    for (int q = 0; q < npan; q++) {
+        const Panel& P = pan[q];
+        float* c = C + P.col;
+        int m = 0;
+        for (; m + MR <= M; m += MR) panel_rows<MR>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width);
+        switch (M - m) {  // the rows left over, fewer than MR
+            case 7: panel_rows<7>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width); break;
+            case 6: panel_rows<6>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width); break;
+            case 5: panel_rows<5>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width); break;
+            case 4: panel_rows<4>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width); break;
+            case 3: panel_rows<3>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width); break;
+            case 2: panel_rows<2>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width); break;
+            case 1: panel_rows<1>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width); break;
+            default: break;
+        }
+    }
+}
+
+// Rows per block: 8 with AVX-512 (16 zmm accumulators of 32 registers), else 2 (a v16 is two
+// ymm or four xmm registers there, and 2 rows already fill most of them).
+static bool has_avx512() {
+    static const bool v = (__builtin_cpu_init(), __builtin_cpu_supports("avx512f") != 0);
+    return v;
+}
+
+// C[:, panel columns] (M, .) = A (M, K) W^T over the given panels (assign).
+RNN4J_CLONES static void panels_gemm(int M, int K, const float* A, long lda, const Panel* pan, int npan, float* C,
+                                     long ldc) {
+    if (has_avx512()) panels_gemm_mr<8>(M, K, A, lda, pan, npan, C, ldc);
+    else panels_gemm_mr<2>(M, K, A, lda, pan, npan, C, ldc);
+}
+
+// Active rows up to which one thread on the panels beats OpenBLAS sgemm with `threads` threads.
+// Measured on the Zen 4 CI machine (N = 2048 outputs, K = 512): the panels take 19.3 us per row
+// on one core; OpenBLAS about 330 us per call (packing the weights) + 21 us per row / threads.
+// One thread: the panels always. Two: up to about 37 rows.
+static int panel_rows_limit(int threads) {
+    if (threads <= 1) return 1 << 30;
+    const double perRowGain = 19.3 - 21.0 / threads;
+    return perRowGain <= 0 ? (1 << 30) : (int)(330.0 / perRowGain);
+}
+
+// Panels for gate columns g*H + [j0, j1) of every gate g: how many, and (when out != nullptr)
+// the descriptors with their data carved from buf (K * PANEL floats each) and filled from W (GH,
+// K) row-major, ld ldw.
+static int make_panels(int G, int H, int j0, int j1, int K, const float* W, long ldw, Panel* out, float* buf) {
+    int n = 0;
+    for (int g = 0; g < G; g++) {
+        for (int j = j0; j < j1; j += PANEL) {
+            if (out) {
+                Panel& P = out[n];
+                P.col = g * H + j;
+                P.width = std::min(PANEL, j1 - j);
+                float* d = buf + (long)n * K * PANEL;
+                P.data = d;
+                for (int k = 0; k < K; k++) {
+                    float* row = d + (long)k * PANEL;
+                    for (int q = 0; q < PANEL; q++) row[q] = q < P.width ? W[(long)(P.col + q) * ldw + k] : 0.0f;
+                }
+            }
+            n++;
+        }
+    }
+    return n;
 }
 
 // ---- forward ------------------------------------------------------------------------------
@@ -469,6 +602,9 @@ struct FwdPlan {
     float* stepWs;   // (N, W) one step's workspace in inference, else null
     const float* bhh;
     bool giInRound;  // gi is computed by the parts in step 0 (S <= SMALL_M), else beforehand
+    const Panel* panels;  // packed W_hh^T panels (batches above SMALL_M), else null
+    int pan[3];           // part k owns panels [pan[k], pan[k+1])
+    int panelRows;        // steps with at most this many active rows use the panels
     int u[3], pr[3];
     int s, phase;    // the round
 };
@@ -512,7 +648,9 @@ static void forward_part(void* arg, int part) {
     float* hout = proj ? pl.h[0] : pl.h[(pl.s + 1) & 1];
     // rows not active at t keep their state: in reverse, the rows that become active later
     // (shorter sequences) still hold h0, which is where such a sequence starts.
-    gate_rows_nt(bt, d.G, H, j0, j1, R, hin, R, p[SLOT_W_HH], ld[SLOT_W_HH], pl.gh, GH);
+    if (pl.panels && bt <= pl.panelRows)
+        panels_gemm(bt, R, hin, R, pl.panels + pl.pan[part], pl.pan[part + 1] - pl.pan[part], pl.gh, GH);
+    else gate_rows_nt(bt, d.G, H, j0, j1, R, hin, R, p[SLOT_W_HH], ld[SLOT_W_HH], pl.gh, GH);
     forward_pointwise(d.kind, H, P, bt, j0, j1, pl.gi + row0 * GH, pl.gh, pl.bhh, hin, hout, pl.c, wsp, ldw, yrow,
                       ld[SLOT_Y]);
     if (hout != hin)
@@ -535,13 +673,37 @@ static int forward_dir(const RnnDir& d, int threads) {
     float* const* p = d.p;
     const long* ld = d.ld;
 
+    FwdPlan pl;
+    StepWorker* worker = want_split(d, threads) ? StepWorker::acquire() : nullptr;
+    const bool split = worker != nullptr;
+    // part 0 gets the first half of the units (a multiple of 16, for whole vectors) and of the
+    // projection outputs; without the worker one part takes everything
+    const int uh = split ? (H / 2 + 8) / 16 * 16 : H;
+    const int ph = split ? (P / 2 + 2) / 4 * 4 : P;
+    pl.u[0] = 0, pl.u[1] = uh, pl.u[2] = H;
+    pl.pr[0] = 0, pl.pr[1] = ph, pl.pr[2] = P;
+    pl.giInRound = split && S <= SMALL_M;
+    // batches above SMALL_M: W_hh^T packed once into panels, each part's panels contiguous,
+    // used by the steps with few enough active rows (all of them with one thread)
+    pl.panelRows = panel_rows_limit(threads);
+    const bool packed = N > SMALL_M && d.bs[T - 1] <= pl.panelRows;
+    pl.pan[0] = 0;
+    pl.pan[1] = packed ? make_panels(d.G, H, pl.u[0], pl.u[1], R, nullptr, 0, nullptr, nullptr) : 0;
+    pl.pan[2] = pl.pan[1] + (packed ? make_panels(d.G, H, pl.u[1], pl.u[2], R, nullptr, 0, nullptr, nullptr) : 0);
+    const int npan = pl.pan[2];
+    static_assert(sizeof(Panel) % sizeof(float) == 0, "Panel carved from float memory");
+
     Arena a;
     const bool ownWs = p[SLOT_WS] == nullptr;
     size_t need = Arena::round(T) + Arena::round((size_t)S * GH) + Arena::round((size_t)N * GH) +
                   Arena::round((size_t)N * R) * 2 + (lstm ? Arena::round((size_t)N * H) : 0) + Arena::round(GH) +
-                  (ownWs ? Arena::round((size_t)N * W) : 0);
-    if (!a.alloc(need)) return RNN_OUT_OF_MEMORY;
-    FwdPlan pl;
+                  (ownWs ? Arena::round((size_t)N * W) : 0) +
+                  (packed ? Arena::round((size_t)npan * sizeof(Panel) / sizeof(float)) +
+                                Arena::round((size_t)npan * R * PANEL) : 0);
+    if (!a.alloc(need)) {
+        if (worker) worker->release();
+        return RNN_OUT_OF_MEMORY;
+    }
     pl.d = &d;
     int* off = reinterpret_cast<int*>(a.take(T));
     pl.off = off;
@@ -555,16 +717,15 @@ static int forward_dir(const RnnDir& d, int threads) {
     step_offsets(T, d.bs, off);
     std::memset(zeros, 0, sizeof(float) * GH);
     pl.bhh = p[SLOT_B_HH] ? p[SLOT_B_HH] : zeros;
-
-    StepWorker* worker = want_split(d, threads) ? StepWorker::acquire() : nullptr;
-    const bool split = worker != nullptr;
-    // part 0 gets the first half of the units (a multiple of 16, for whole vectors) and of the
-    // projection outputs; without the worker one part takes everything
-    const int uh = split ? (H / 2 + 8) / 16 * 16 : H;
-    const int ph = split ? (P / 2 + 2) / 4 * 4 : P;
-    pl.u[0] = 0, pl.u[1] = uh, pl.u[2] = H;
-    pl.pr[0] = 0, pl.pr[1] = ph, pl.pr[2] = P;
-    pl.giInRound = split && S <= SMALL_M;
+    pl.panels = nullptr;
+    if (packed) {
+        Panel* pan = reinterpret_cast<Panel*>(a.take((size_t)npan * sizeof(Panel) / sizeof(float)));
+        float* buf = a.take((size_t)npan * R * PANEL);
+        make_panels(d.G, H, pl.u[0], pl.u[1], R, p[SLOT_W_HH], ld[SLOT_W_HH], pan, buf);
+        make_panels(d.G, H, pl.u[1], pl.u[2], R, p[SLOT_W_HH], ld[SLOT_W_HH], pan + pl.pan[1],
+                    buf + (size_t)pl.pan[1] * R * PANEL);
+        pl.panels = pan;
+    }
 
     if (!pl.giInRound) {
         // gi = x W_ih^T + b_ih, all steps at once
@@ -580,6 +741,8 @@ static int forward_dir(const RnnDir& d, int threads) {
     if (!proj) copy_rows(N, R, p[SLOT_H0], ld[SLOT_H0], pl.h[1], R);
     if (lstm) copy_rows(N, H, p[SLOT_C0], ld[SLOT_C0], pl.c, H);
 
+    // while the two parts run, the projection's OpenBLAS calls (if any) take one thread each
+    if (split) blas_threads(1);
     for (int s = 0; s < T; s++) {
         pl.s = s;
         for (pl.phase = 0; pl.phase < (proj ? 2 : 1); pl.phase++) {
@@ -587,7 +750,10 @@ static int forward_dir(const RnnDir& d, int threads) {
             else forward_part(&pl, 0);
         }
     }
-    if (split) worker->release();
+    if (split) {
+        blas_threads(threads);
+        worker->release();
+    }
     copy_rows(N, R, pl.h[proj ? 0 : T & 1], R, p[SLOT_H_N], ld[SLOT_H_N]);
     if (lstm) copy_rows(N, H, pl.c, H, p[SLOT_C_N], ld[SLOT_C_N]);
     return RNN_OK;
@@ -817,8 +983,8 @@ static inline void unpack_dir(RnnDir& d, const long long* ptrs, const long long*
 }
 
 // Runs fn on each direction; two directions run concurrently on two threads when the thread
-// budget allows, each with its own OpenBLAS thread count (thread-local, OpenBLAS >= 0.3.27) so
-// the total never exceeds `threads`. A single direction uses the whole budget.
+// budget allows, each given half of it (OpenBLAS runs with threads / 2 meanwhile), so the total
+// never exceeds `threads`. A single direction uses the whole budget.
 template <typename Fn>
 static int run_dirs(int ndirs, const long long* ptrs, const long long* lds, const int* dims, const int* batchSizes,
                     int T, int threads, Fn fn) {
@@ -827,32 +993,26 @@ static int run_dirs(int ndirs, const long long* ptrs, const long long* lds, cons
         unpack_dir(dirs[k], ptrs + k * RNN_NUM_SLOTS, lds + k * RNN_NUM_SLOTS, dims + k * RNN_NUM_DIMS, batchSizes, T);
     if (threads < 1) threads = 1;
     if (ndirs == 1 || threads < 2) {
-        int prev = openblas_set_num_threads_local(threads);
         int rc = RNN_OK;
         for (int k = 0; k < ndirs && rc == RNN_OK; k++) rc = fn(dirs[k], k, threads, nullptr);
-        openblas_set_num_threads_local(prev);
         return rc;
     }
-    const int second = threads / 2, first = threads - second;
+    const int half = threads / 2;
     int rc1 = RNN_OK;
     DxTurns turns;
     std::thread other;
+    blas_threads(half);
     try {
-        other = std::thread([&] {
-            openblas_set_num_threads_local(second);
-            rc1 = fn(dirs[1], 1, second, &turns);
-        });
+        other = std::thread([&] { rc1 = fn(dirs[1], 1, half, &turns); });
     } catch (...) {  // no thread to be had: run both here
-        int prev = openblas_set_num_threads_local(threads);
+        blas_threads(threads);
         int rc = fn(dirs[0], 0, threads, nullptr);
         if (rc == RNN_OK) rc = fn(dirs[1], 1, threads, nullptr);
-        openblas_set_num_threads_local(prev);
         return rc;
     }
-    int prev = openblas_set_num_threads_local(first);
-    int rc0 = fn(dirs[0], 0, first, &turns);
-    openblas_set_num_threads_local(prev);
+    int rc0 = fn(dirs[0], 0, half, &turns);
     other.join();
+    blas_threads(threads);
     return rc0 != RNN_OK ? rc0 : rc1;
 }
 

@@ -68,6 +68,35 @@ class NativeBidirectionalDxTest {
         }
     }
 
+    /**
+     * OpenBLAS's thread count is process-wide (its "_local" setter too, in the build we link): a
+     * bidirectional layer, whose directions run concurrently, and a large-batch layer, whose
+     * steps are split with the step worker, must leave it at the configured count, else every
+     * later GEMM in the process silently runs on one core.
+     */
+    @Test
+    void layersLeaveTheBlasThreadCountAsConfigured() {
+        assumeTrue(NATIVE.isAvailable(), NATIVE.unavailableReason());
+        int configured = NativeBackend.blasThreads();
+        assumeTrue(configured >= 2, "one thread configured: nothing to lower");
+        Generator g = new Generator(7);
+        try (Scope scope = Scope.open();
+             org.rnn4j.backend.Backends.Override o = org.rnn4j.backend.Backends.use(NATIVE)) {
+            org.rnn4j.nn.LSTM bi = org.rnn4j.nn.LSTM.builder().inputSize(16).hiddenSize(64).bidirectional(true)
+                    .generator(g).build();
+            org.rnn4j.nn.GRU wide = org.rnn4j.nn.GRU.builder().inputSize(16).hiddenSize(128).generator(g).build();
+            Tensor x = Tensor.uniform(g, -1, 1, 6, 32, 16).requiresGrad(true);
+            bi.forward(x).output().sum().backward();
+            org.junit.jupiter.api.Assertions.assertEquals(configured, NativeBackend.blasThreads(),
+                    "OpenBLAS threads after a bidirectional layer's forward and backward");
+            wide.forward(x).output().sum().backward();
+            org.junit.jupiter.api.Assertions.assertEquals(configured, NativeBackend.blasThreads(),
+                    "OpenBLAS threads after a unidirectional layer over 32 rows");
+            bi.close();
+            wide.close();
+        }
+    }
+
     private static RnnLayerArgs args(int k, int[] bs, int in, int hid, Tensor x, Tensor dy, Tensor wIh, Tensor wHh,
                                      Tensor bIh, Tensor bHh, int rows, Tensor dx) {
         CellKind kind = CellKind.LSTM;
