@@ -24,8 +24,9 @@ import org.rnn4j.nativecpu.NativeBackend;
 import org.rnn4j.testing.TensorAssert;
 
 /**
- * The small-batch forward path that splits each step's gate rows by hidden unit between the
- * calling thread and the native step worker (rnn_layer.h, StepWorker): batches of 1 to 4 rows,
+ * The forward paths that split each step's gate rows by hidden unit between the calling thread
+ * and the native step worker (rnn_layer.h, StepWorker): batches of 1 to 4 rows (matrix-vector),
+ * and 5 and 37 rows (the packed W_ih / W_hh panels, wide split when the layer is big enough),
  * layers big enough to take it (SPLIT_MIN_FLOATS), T = 1 and T > 1 (packed too), forward and
  * reverse, every cell kind and LSTM with projection, inference (no workspace) and training
  * (workspace, then backward), against the plain-Java oracle. With one configured thread
@@ -61,11 +62,13 @@ class NativeRnnStepSplitTest {
         List<Case> out = new ArrayList<>();
         for (CellKind kind : CellKind.values()) {
             for (int proj : kind == CellKind.LSTM ? new int[] {0, 50} : new int[] {0}) {
-                for (int n = 1; n <= 4; n++) {
+                // 1-4: the matrix-vector split; 5 and 37: the packed-panel paths (37 = four 8-row
+                // blocks and a tail; with two threads the wide split, else one thread on the panels)
+                for (int n : new int[] {1, 2, 3, 4, 5, 37}) {
                     for (int steps : new int[] {1, 5}) {
                         for (boolean reverse : new boolean[] {false, true}) {
                             out.add(new Case(kind, proj, n, steps, false, reverse, (n + steps) % 2 == 0));
-                            if (steps > 1 && n > 1) {
+                            if (steps > 1 && n > 1) { // packed: rows fall away step by step
                                 out.add(new Case(kind, proj, n, steps, true, reverse, n % 2 == 1));
                             }
                         }
@@ -188,6 +191,8 @@ class NativeRnnStepSplitTest {
             new Case(CellKind.GRU, 0, 2, 3, false, true, false),
             new Case(CellKind.LSTM, 50, 3, 4, true, false, true),
             new Case(CellKind.RNN_TANH, 0, 4, 2, false, false, false),
+            new Case(CellKind.LSTM, 0, 37, 3, true, false, false),  // wide split, or the same panels alone
+            new Case(CellKind.GRU, 0, 37, 2, false, true, true),
         };
         int threads = 6;
         int rounds = 40;
