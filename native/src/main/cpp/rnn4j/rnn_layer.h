@@ -257,7 +257,7 @@ struct Panel {
 
 template <int MR>
 static RNN4J_INLINE void panel_rows(int K, const float* A, long lda, const float* bp, float* C, long ldc,
-                                    int width) {
+                                    int width, bool acc) {
     v16 acc0[MR], acc1[MR];
     const float* a[MR];
     for (int r = 0; r < MR; r++) {
@@ -276,7 +276,9 @@ static RNN4J_INLINE void panel_rows(int K, const float* A, long lda, const float
     }
     for (int r = 0; r < MR; r++) {
         float* c = C + (long)r * ldc;
-        if (width == PANEL) {
+        if (acc) {  // C += the product, as sgemm with beta = 1 (the product summed first)
+            for (int q = 0; q < width; q++) c[q] += q < 16 ? acc0[r][q] : acc1[r][q - 16];
+        } else if (width == PANEL) {
             *reinterpret_cast<v16u*>(c) = acc0[r];
             *reinterpret_cast<v16u*>(c + 16) = acc1[r];
         } else {
@@ -287,20 +289,21 @@ static RNN4J_INLINE void panel_rows(int K, const float* A, long lda, const float
 
 template <int MR>
 static RNN4J_INLINE void panels_gemm_mr(int M, int K, const float* A, long lda, const Panel* pan, int npan, float* C,
-                                        long ldc) {
+                                        long ldc, bool acc) {
     for (int q = 0; q < npan; q++) {
         const Panel& P = pan[q];
         float* c = C + P.col;
         int m = 0;
-        for (; m + MR <= M; m += MR) panel_rows<MR>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width);
+        for (; m + MR <= M; m += MR)
+            panel_rows<MR>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width, acc);
         switch (M - m) {  // the rows left over, fewer than MR
-            case 7: panel_rows<7>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width); break;
-            case 6: panel_rows<6>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width); break;
-            case 5: panel_rows<5>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width); break;
-            case 4: panel_rows<4>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width); break;
-            case 3: panel_rows<3>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width); break;
-            case 2: panel_rows<2>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width); break;
-            case 1: panel_rows<1>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width); break;
+            case 7: panel_rows<7>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width, acc); break;
+            case 6: panel_rows<6>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width, acc); break;
+            case 5: panel_rows<5>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width, acc); break;
+            case 4: panel_rows<4>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width, acc); break;
+            case 3: panel_rows<3>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width, acc); break;
+            case 2: panel_rows<2>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width, acc); break;
+            case 1: panel_rows<1>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width, acc); break;
             default: break;
         }
     }
@@ -313,11 +316,32 @@ static bool has_avx512() {
     return v;
 }
 
-// C[:, panel columns] (M, .) = A (M, K) W^T over the given panels (assign).
+// C[:, panel columns] (M, .) = A (M, K) B over the given panels of B (K, .): assign, or add
+// when acc.
 RNN4J_CLONES static void panels_gemm(int M, int K, const float* A, long lda, const Panel* pan, int npan, float* C,
-                                     long ldc) {
-    if (has_avx512()) panels_gemm_mr<8>(M, K, A, lda, pan, npan, C, ldc);
-    else panels_gemm_mr<2>(M, K, A, lda, pan, npan, C, ldc);
+                                     long ldc, bool acc = false) {
+    if (has_avx512()) panels_gemm_mr<8>(M, K, A, lda, pan, npan, C, ldc, acc);
+    else panels_gemm_mr<2>(M, K, A, lda, pan, npan, C, ldc, acc);
+}
+
+// Panels of B (K, Nc) row-major, ld ldb, itself (not transposed): the backward's dh = dg W_hh,
+// columns [0, Nc) in panels of PANEL. Count only when out == nullptr.
+static int make_panels_n(int Nc, int K, const float* B, long ldb, Panel* out, float* buf) {
+    int n = 0;
+    for (int j = 0; j < Nc; j += PANEL, n++) {
+        if (!out) continue;
+        Panel& P = out[n];
+        P.col = j;
+        P.width = std::min(PANEL, Nc - j);
+        float* d = buf + (long)n * K * PANEL;
+        P.data = d;
+        for (int k = 0; k < K; k++) {
+            float* row = d + (long)k * PANEL;
+            const float* src = B + (long)k * ldb + j;
+            for (int q = 0; q < PANEL; q++) row[q] = q < P.width ? src[q] : 0.0f;
+        }
+    }
+    return n;
 }
 
 // Active rows up to which one thread on the panels beats OpenBLAS sgemm with `threads` threads.
@@ -913,7 +937,7 @@ struct DxTurnGuard {
     }
 };
 
-static int backward_dir(const RnnDir& d, DxTurns* turns, int k) {
+static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
     DxTurnGuard guard{turns, k};
     const int T = d.T, N = d.N, S = d.S, I = d.I, H = d.H, P = d.P, R = d.R, GH = d.GH;
     const bool lstm = d.kind == CELL_LSTM, gru = d.kind == CELL_GRU, proj = lstm && P > 0;
@@ -922,8 +946,15 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k) {
     const float* ws = p[SLOT_WS];  // (S, W) ld ld[SLOT_WS], required in backward
     const long ldws = ld[SLOT_WS];
 
+    // steps with few enough active rows run dh = dgh W_hh on panels of W_hh packed once
+    const int panelRows = panel_rows_limit(threads);
+    const bool packed = d.bs[T - 1] <= panelRows;
+    const int npan = packed ? make_panels_n(R, GH, nullptr, 0, nullptr, nullptr) : 0;
+
     Arena a;
-    size_t need = Arena::round(T) + Arena::round((size_t)S * GH) * (gru ? 2 : 1) + Arena::round((size_t)S * R) +
+    size_t need = (packed ? Arena::round((size_t)npan * sizeof(Panel) / sizeof(float)) +
+                                Arena::round((size_t)npan * GH * PANEL) : 0) +
+                  Arena::round(T) + Arena::round((size_t)S * GH) * (gru ? 2 : 1) + Arena::round((size_t)S * R) +
                   Arena::round((size_t)N * R) + (lstm ? Arena::round((size_t)N * H) : 0) +
                   (proj ? Arena::round((size_t)S * P) + Arena::round((size_t)N * H) : 0) +
                   Arena::round((size_t)N * 2) /* cprev pointers */ + Arena::round((size_t)GH * 2) /* doubles */;
@@ -939,6 +970,11 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k) {
     const float** cprev = reinterpret_cast<const float**>(a.take((size_t)N * 2));  // (N) row pointers
     double* colAcc = reinterpret_cast<double*>(a.take((size_t)GH * 2));           // (GH)
     step_offsets(T, d.bs, off);
+    Panel* pan = nullptr;
+    if (packed) {
+        pan = reinterpret_cast<Panel*>(a.take((size_t)npan * sizeof(Panel) / sizeof(float)));
+        make_panels_n(R, GH, p[SLOT_W_HH], ld[SLOT_W_HH], pan, a.take((size_t)npan * GH * PANEL));
+    }
 
     // hprev: the previous step in the direction of travel where the sequence has one, else h0.
     for (int t = 0; t < T; t++) {
@@ -985,8 +1021,11 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k) {
         backward_pointwise(d.kind, H, bt, dhp, lddhp, dh, dc, ws + row0 * ldws, ldws, cprev, hprev + row0 * R,
                            dg + row0 * GH, dgh + row0 * GH);
         // dh[0:bt] (bt, R) = dgh (bt, GH) W_hh (GH, R) (+ GRU's direct path already in dh)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bt, R, GH, 1.0f, dgh + row0 * GH, GH,
-                    p[SLOT_W_HH], (int)ld[SLOT_W_HH], gru ? 1.0f : 0.0f, dh, R);
+        if (pan && bt <= panelRows)
+            panels_gemm(bt, GH, dgh + row0 * GH, GH, pan, npan, dh, R, gru);
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bt, R, GH, 1.0f, dgh + row0 * GH, GH,
+                        p[SLOT_W_HH], (int)ld[SLOT_W_HH], gru ? 1.0f : 0.0f, dh, R);
     }
     if (p[SLOT_DH0]) copy_rows(N, R, dh, R, p[SLOT_DH0], ld[SLOT_DH0]);
     if (lstm && p[SLOT_DC0]) copy_rows(N, H, dc, H, p[SLOT_DC0], ld[SLOT_DC0]);
@@ -1079,7 +1118,7 @@ inline int rnn_layer_forward(int ndirs, const long long* ptrs, const long long* 
 
 inline int rnn_layer_backward(int ndirs, const long long* ptrs, const long long* lds, const int* dims,
                               const int* batchSizes, int T, int threads) {
-    return run_dirs(ndirs, ptrs, lds, dims, batchSizes, T, threads, [](const RnnDir& d, int k, int, DxTurns* turns) { return backward_dir(d, turns, k); });
+    return run_dirs(ndirs, ptrs, lds, dims, batchSizes, T, threads, [](const RnnDir& d, int k, int th, DxTurns* turns) { return backward_dir(d, turns, k, th); });
 }
 
 }  // namespace rnn4j
