@@ -707,6 +707,31 @@ static void forward_part(void* arg, int part) {
             std::memcpy(hout + (long)b * R + j0, hin + (long)b * R + j0, sizeof(float) * (j1 - j0));
 }
 
+// Panel boundaries bounds[3] of the two parts' unit ranges u[3] (part k owns panels
+// [bounds[k], bounds[k+1])), all zero when !used; returns the total.
+static int count_part_panels(bool used, int G, int H, const int* u, int* bounds) {
+    bounds[0] = 0;
+    bounds[1] = used ? make_panels(G, H, u[0], u[1], 0, nullptr, 0, nullptr, nullptr) : 0;
+    bounds[2] = bounds[1] + (used ? make_panels(G, H, u[1], u[2], 0, nullptr, 0, nullptr, nullptr) : 0);
+    return bounds[2];
+}
+
+// Arena floats for n panels of depth K and their descriptors.
+static size_t panels_floats(int n, int K) {
+    return n == 0 ? 0 : Arena::round((size_t)n * sizeof(Panel) / sizeof(float)) + Arena::round((size_t)n * K * PANEL);
+}
+
+// Packs W (GH, K) into the panels counted by count_part_panels, carved from a.
+static const Panel* pack_part_panels(Arena& a, int G, int H, const int* u, const int* bounds, int K, const float* W,
+                                     long ldw) {
+    static_assert(sizeof(Panel) % sizeof(float) == 0, "Panel carved from float memory");
+    Panel* pan = reinterpret_cast<Panel*>(a.take((size_t)bounds[2] * sizeof(Panel) / sizeof(float)));
+    float* buf = a.take((size_t)bounds[2] * K * PANEL);
+    make_panels(G, H, u[0], u[1], K, W, ldw, pan, buf);
+    make_panels(G, H, u[1], u[2], K, W, ldw, pan + bounds[1], buf + (size_t)bounds[1] * K * PANEL);
+    return pan;
+}
+
 // Splits the steps of a forward between this thread and the step worker?
 static bool want_split(const RnnDir& d, int threads) {
     if (threads < 2 || d.H < 32) return false;
@@ -744,25 +769,15 @@ static int forward_dir(const RnnDir& d, int threads) {
     const bool wide = splittable && N > SMALL_M;
     pl.panelRows = wide ? (1 << 30) : panel_rows_limit(threads);
     const bool packed = N > SMALL_M && d.bs[T - 1] <= pl.panelRows;
-    pl.pan[0] = 0;
-    pl.pan[1] = packed ? make_panels(d.G, H, pl.u[0], pl.u[1], R, nullptr, 0, nullptr, nullptr) : 0;
-    pl.pan[2] = pl.pan[1] + (packed ? make_panels(d.G, H, pl.u[1], pl.u[2], R, nullptr, 0, nullptr, nullptr) : 0);
-    const int npan = pl.pan[2];
-    pl.ipan[0] = 0;
-    pl.ipan[1] = wide ? make_panels(d.G, H, pl.u[0], pl.u[1], I, nullptr, 0, nullptr, nullptr) : 0;
-    pl.ipan[2] = pl.ipan[1] + (wide ? make_panels(d.G, H, pl.u[1], pl.u[2], I, nullptr, 0, nullptr, nullptr) : 0);
-    const int nipan = pl.ipan[2];
-    static_assert(sizeof(Panel) % sizeof(float) == 0, "Panel carved from float memory");
+    const int npan = count_part_panels(packed, d.G, H, pl.u, pl.pan);
+    const int nipan = count_part_panels(wide, d.G, H, pl.u, pl.ipan);
 
     Arena a;
     const bool ownWs = p[SLOT_WS] == nullptr;
     size_t need = Arena::round(T) + Arena::round((size_t)S * GH) + Arena::round((size_t)N * GH) +
                   Arena::round((size_t)N * R) * 2 + (lstm ? Arena::round((size_t)N * H) : 0) + Arena::round(GH) +
                   (ownWs ? Arena::round((size_t)N * W) : 0) +
-                  (packed ? Arena::round((size_t)npan * sizeof(Panel) / sizeof(float)) +
-                                Arena::round((size_t)npan * R * PANEL) : 0) +
-                  (wide ? Arena::round((size_t)nipan * sizeof(Panel) / sizeof(float)) +
-                              Arena::round((size_t)nipan * I * PANEL) : 0);
+                  panels_floats(npan, R) + panels_floats(nipan, I);
     if (!a.alloc(need)) {
         if (worker) worker->release();
         return RNN_OUT_OF_MEMORY;
@@ -780,24 +795,8 @@ static int forward_dir(const RnnDir& d, int threads) {
     step_offsets(T, d.bs, off);
     std::memset(zeros, 0, sizeof(float) * GH);
     pl.bhh = p[SLOT_B_HH] ? p[SLOT_B_HH] : zeros;
-    pl.panels = nullptr;
-    if (packed) {
-        Panel* pan = reinterpret_cast<Panel*>(a.take((size_t)npan * sizeof(Panel) / sizeof(float)));
-        float* buf = a.take((size_t)npan * R * PANEL);
-        make_panels(d.G, H, pl.u[0], pl.u[1], R, p[SLOT_W_HH], ld[SLOT_W_HH], pan, buf);
-        make_panels(d.G, H, pl.u[1], pl.u[2], R, p[SLOT_W_HH], ld[SLOT_W_HH], pan + pl.pan[1],
-                    buf + (size_t)pl.pan[1] * R * PANEL);
-        pl.panels = pan;
-    }
-    pl.ihPanels = nullptr;
-    if (wide) {
-        Panel* pan = reinterpret_cast<Panel*>(a.take((size_t)nipan * sizeof(Panel) / sizeof(float)));
-        float* buf = a.take((size_t)nipan * I * PANEL);
-        make_panels(d.G, H, pl.u[0], pl.u[1], I, p[SLOT_W_IH], ld[SLOT_W_IH], pan, buf);
-        make_panels(d.G, H, pl.u[1], pl.u[2], I, p[SLOT_W_IH], ld[SLOT_W_IH], pan + pl.ipan[1],
-                    buf + (size_t)pl.ipan[1] * I * PANEL);
-        pl.ihPanels = pan;
-    }
+    pl.panels = packed ? pack_part_panels(a, d.G, H, pl.u, pl.pan, R, p[SLOT_W_HH], ld[SLOT_W_HH]) : nullptr;
+    pl.ihPanels = wide ? pack_part_panels(a, d.G, H, pl.u, pl.ipan, I, p[SLOT_W_IH], ld[SLOT_W_IH]) : nullptr;
 
     if (wide) {
         pl.s = 0;
@@ -952,8 +951,7 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
     const int npan = packed ? make_panels_n(R, GH, nullptr, 0, nullptr, nullptr) : 0;
 
     Arena a;
-    size_t need = (packed ? Arena::round((size_t)npan * sizeof(Panel) / sizeof(float)) +
-                                Arena::round((size_t)npan * GH * PANEL) : 0) +
+    size_t need = panels_floats(npan, GH) +
                   Arena::round(T) + Arena::round((size_t)S * GH) * (gru ? 2 : 1) + Arena::round((size_t)S * R) +
                   Arena::round((size_t)N * R) + (lstm ? Arena::round((size_t)N * H) : 0) +
                   (proj ? Arena::round((size_t)S * P) + Arena::round((size_t)N * H) : 0) +
