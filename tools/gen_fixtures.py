@@ -776,6 +776,76 @@ def gen_edge(fx):
 
 
 
+
+# ----------------------------------------------------------------------------
+# 8. optimizers and gradient clipping
+# ----------------------------------------------------------------------------
+
+OPTIM_CASES = [
+    # (name, optimizer, kwargs)
+    ("sgd_plain", "SGD", dict(lr=0.1)),
+    ("sgd_momentum_dampening", "SGD", dict(lr=0.05, momentum=0.9, dampening=0.3)),
+    ("sgd_nesterov_wd", "SGD", dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.01)),
+    ("adam", "Adam", dict(lr=0.01)),
+    ("adam_wd_betas_eps", "Adam", dict(lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
+    ("adamw", "AdamW", dict(lr=0.01, weight_decay=0.05)),
+    ("adamw_betas", "AdamW", dict(lr=0.003, betas=(0.5, 0.9), eps=1e-7, weight_decay=0.2)),
+]
+OPTIM_SHAPES = [(4, 3), (5,), (2, 3, 2)]
+OPTIM_STEPS = 6
+
+
+def gen_optim(fx):
+    """Each optimizer for OPTIM_STEPS steps on three parameters, with a fresh random gradient
+    per step (given), in float64 from float32 values; the parameters after every step."""
+    for i, (name, opt, kw) in enumerate(OPTIM_CASES):
+        seed = 8000 + i
+        torch.manual_seed(seed)
+        params = [rand32(*sh).requires_grad_(True) for sh in OPTIM_SHAPES]
+        t = [(f"param.{j}", p.detach().clone()) for j, p in enumerate(params)]
+        o = getattr(torch.optim, opt)(params, **kw)
+        for k in range(OPTIM_STEPS):
+            for j, p in enumerate(params):
+                p.grad = rand32(*p.shape)
+                t.append((f"grad.{j}.step{k}", p.grad.clone()))
+            o.step()
+            for j, p in enumerate(params):
+                t.append((f"param.{j}.after{k}", p.detach().clone()))
+        meta = {"optimizer": opt, "steps": OPTIM_STEPS, "num_params": len(params), "seed": seed,
+                "compute_dtype": "float64"}
+        for k, v in kw.items():
+            meta[k] = ",".join(repr(float(x)) for x in v) if isinstance(v, tuple) else (
+                b(v) if isinstance(v, bool) else repr(float(v)))
+        fx.save(f"optim/{name}.safetensors", t, meta)
+
+    # clip_grad_norm_ (norm types 2, 1, inf; clipping and not) and clip_grad_value_
+    clip_cases = [("norm2_clips", 2.0, 0.5), ("norm2_no_clip", 2.0, 100.0), ("norm1_clips", 1.0, 1.5),
+                  ("norminf_clips", float("inf"), 0.3)]
+    for i, (name, nt, mx) in enumerate(clip_cases):
+        seed = 8100 + i
+        torch.manual_seed(seed)
+        params = [rand32(*sh).requires_grad_(True) for sh in OPTIM_SHAPES]
+        for p in params:
+            p.grad = rand32(*p.shape)
+        t = [(f"grad.{j}", p.grad.clone()) for j, p in enumerate(params)]
+        total = torch.nn.utils.clip_grad_norm_(params, mx, norm_type=nt)
+        t.append(("total_norm", total.detach().reshape(())))
+        t += [(f"clipped.{j}", p.grad.clone()) for j, p in enumerate(params)]
+        fx.save(f"optim/clip_grad_{name}.safetensors", t,
+                {"op": "clip_grad_norm_", "max_norm": repr(mx), "norm_type": repr(nt), "seed": seed,
+                 "num_params": len(params), "compute_dtype": "float64"})
+    seed = 8200
+    torch.manual_seed(seed)
+    params = [rand32(*sh).requires_grad_(True) for sh in OPTIM_SHAPES]
+    for p in params:
+        p.grad = rand32(*p.shape)
+    t = [(f"grad.{j}", p.grad.clone()) for j, p in enumerate(params)]
+    torch.nn.utils.clip_grad_value_(params, 0.7)
+    t += [(f"clipped.{j}", p.grad.clone()) for j, p in enumerate(params)]
+    fx.save("optim/clip_grad_value.safetensors", t,
+            {"op": "clip_grad_value_", "clip_value": "0.7", "seed": seed, "num_params": len(params),
+             "compute_dtype": "float64"})
+
 # ----------------------------------------------------------------------------
 # verification
 # ----------------------------------------------------------------------------
@@ -842,20 +912,27 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--only", help="comma-separated groups to (re)write, e.g. optim; index.txt keeps the others")
     args = ap.parse_args()
     torch.set_num_threads(1)  # deterministic reductions
     torch.use_deterministic_algorithms(True)
     fx = Fixtures(args.out)
-    gen_rnn(fx)
-    gen_rnn_wide(fx)
-    gen_cell(fx)
-    gen_pack(fx)
-    gen_loss(fx)
-    gen_train(fx)
-    gen_io(fx)
-    gen_edge(fx)
-    with open(os.path.join(args.out, "index.txt"), "w") as f:
-        for rel in sorted(WRITTEN):
+    groups = {"rnn": gen_rnn, "rnn_wide": gen_rnn_wide, "cell": gen_cell, "pack": gen_pack, "loss": gen_loss,
+              "train": gen_train, "io": gen_io, "edge": gen_edge, "optim": gen_optim}
+    only = set(args.only.split(",")) if args.only else set(groups)
+    unknown = only - set(groups)
+    if unknown:
+        ap.error(f"unknown groups {sorted(unknown)}; known: {sorted(groups)}")
+    for g, fn in groups.items():
+        if g in only:
+            fn(fx)
+    index = os.path.join(args.out, "index.txt")
+    entries = set(WRITTEN)
+    if args.only and os.path.exists(index):
+        with open(index) as f:
+            entries |= {l.strip() for l in f if l.strip()}
+    with open(index, "w") as f:
+        for rel in sorted(entries):
             f.write(rel + "\n")
     total = sum(os.path.getsize(os.path.join(args.out, r)) for r in WRITTEN)
     print(f"wrote {len(WRITTEN)} fixtures ({total} bytes) + index.txt under {args.out}")

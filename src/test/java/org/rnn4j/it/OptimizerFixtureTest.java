@@ -1,0 +1,136 @@
+package org.rnn4j.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.rnn4j.testing.TensorAssert.assertClose;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.rnn4j.Scope;
+import org.rnn4j.Tensor;
+import org.rnn4j.backend.Backend;
+import org.rnn4j.backend.Backends;
+import org.rnn4j.optim.Adam;
+import org.rnn4j.optim.AdamW;
+import org.rnn4j.optim.GradClip;
+import org.rnn4j.optim.Optimizer;
+import org.rnn4j.optim.SGD;
+import org.rnn4j.testing.FixtureFile;
+
+/**
+ * Optimizers and gradient clipping against PyTorch (fixtures/optim, tools/gen_fixtures.py
+ * gen_optim): SGD with momentum, dampening, Nesterov and weight decay, Adam with weight decay and
+ * its own betas/eps, AdamW; six steps on three parameters with PyTorch's gradients, the
+ * parameters compared after every step; clip_grad_norm_ with norm types 2, 1 and inf (clipping
+ * and not) and clip_grad_value_. On every CPU backend (the update is one fused native call).
+ * Tolerance 1e-5 relative + 1e-6 absolute: PyTorch ran in float64 from the stored values.
+ */
+class OptimizerFixtureTest {
+    private static final double RTOL = 1e-5;
+    private static final double ATOL = 1e-6;
+
+    @TestFactory
+    Stream<DynamicTest> optimizersAndClipping() throws java.io.IOException {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Backend b : CpuBackends.available()) {
+            for (String f : RnnFixtureTest.fixtures("optim")) {
+                String name = b.name() + ": " + f;
+                tests.add(DynamicTest.dynamicTest(name, () -> {
+                    try (FixtureFile fx = FixtureFile.resource(f); Backends.Override o = Backends.use(b);
+                         Scope scope = Scope.open()) {
+                        if (fx.metadata().containsKey("optimizer")) {
+                            runOptimizer(fx, name);
+                        } else {
+                            runClip(fx, name);
+                        }
+                    }
+                }));
+            }
+        }
+        return tests.stream();
+    }
+
+    /** A metadata float as Python's repr wrote it ("inf" included). */
+    private static double num(FixtureFile fx, String key) {
+        String v = fx.meta(key);
+        return v.equals("inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(v);
+    }
+
+    private static Optimizer build(FixtureFile fx, List<Tensor> params) {
+        String opt = fx.meta("optimizer");
+        if (opt.equals("SGD")) {
+            SGD.Builder b = SGD.builder(params).lr(num(fx, "lr"));
+            if (fx.metadata().containsKey("momentum")) {
+                b.momentum(num(fx, "momentum"));
+            }
+            if (fx.metadata().containsKey("dampening")) {
+                b.dampening(num(fx, "dampening"));
+            }
+            if (fx.metadata().containsKey("nesterov")) {
+                b.nesterov(Boolean.parseBoolean(fx.meta("nesterov")));
+            }
+            if (fx.metadata().containsKey("weight_decay")) {
+                b.weightDecay(num(fx, "weight_decay"));
+            }
+            return b.build();
+        }
+        double lr = num(fx, "lr");
+        double wd = fx.metadata().containsKey("weight_decay") ? num(fx, "weight_decay") : (opt.equals("AdamW") ? 0.01 : 0);
+        double b1 = 0.9;
+        double b2 = 0.999;
+        if (fx.metadata().containsKey("betas")) {
+            String[] bs = fx.meta("betas").split(",");
+            b1 = Double.parseDouble(bs[0]);
+            b2 = Double.parseDouble(bs[1]);
+        }
+        double eps = fx.metadata().containsKey("eps") ? num(fx, "eps") : 1e-8;
+        if (opt.equals("Adam")) {
+            return Adam.builder(params).lr(lr).betas(b1, b2).eps(eps).weightDecay(wd).build();
+        }
+        assertEquals("AdamW", opt);
+        return AdamW.builder(params).lr(lr).betas(b1, b2).eps(eps).weightDecay(wd).build();
+    }
+
+    private static void runOptimizer(FixtureFile fx, String name) {
+        int n = Integer.parseInt(fx.meta("num_params"));
+        int steps = Integer.parseInt(fx.meta("steps"));
+        List<Tensor> params = new ArrayList<>();
+        for (int j = 0; j < n; j++) {
+            params.add(fx.get("param." + j).copy().requiresGrad(true));
+        }
+        try (Optimizer opt = build(fx, params)) {
+            for (int k = 0; k < steps; k++) {
+                for (int j = 0; j < n; j++) {
+                    params.get(j).setGrad(fx.get("grad." + j + ".step" + k).copy());
+                }
+                opt.step();
+                for (int j = 0; j < n; j++) {
+                    assertClose(params.get(j), fx.get("param." + j + ".after" + k), RTOL, ATOL,
+                            name + " param " + j + " after step " + (k + 1) + " (" + opt + ")");
+                }
+            }
+        }
+    }
+
+    private static void runClip(FixtureFile fx, String name) {
+        int n = Integer.parseInt(fx.meta("num_params"));
+        List<Tensor> params = new ArrayList<>();
+        for (int j = 0; j < n; j++) {
+            Tensor p = Tensor.zeros(fx.get("grad." + j).shape()).requiresGrad(true);
+            p.setGrad(fx.get("grad." + j).copy());
+            params.add(p);
+        }
+        if (fx.meta("op").equals("clip_grad_value_")) {
+            GradClip.clipGradValue(params, num(fx, "clip_value"));
+        } else {
+            double total = GradClip.clipGradNorm(params, num(fx, "max_norm"), num(fx, "norm_type"));
+            double expected = fx.get("total_norm").toArray()[0];
+            assertEquals(expected, total, RTOL * Math.abs(expected) + ATOL, name + " total norm");
+        }
+        for (int j = 0; j < n; j++) {
+            assertClose(params.get(j).grad(), fx.get("clipped." + j), RTOL, ATOL, name + " clipped grad " + j);
+        }
+    }
+}
