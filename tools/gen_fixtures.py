@@ -520,6 +520,33 @@ def gen_loss(fx):
                 "num_ignored": int((tgt == ii).sum())}
         fx.save(f"loss/cross_entropy_{name}.safetensors", t, meta)
 
+    # PyTorch's other input forms: K-dimensional (N, C, d1, d2) with targets (N, d1, d2), and
+    # unbatched (C) with a 0-d target
+    kdim = [("kdim_mean_ignore", (2, 4, 3, 2), "mean", 1), ("kdim_none", (3, 5, 2, 1), "none", -100),
+            ("unbatched_sum", (6,), "sum", -100)]
+    for i, (name, shape, red, ii) in enumerate(kdim):
+        seed = 4050 + i
+        torch.manual_seed(seed)
+        logits = (2.0 * rand32(*shape)).requires_grad_(True)
+        C = shape[1] if len(shape) > 1 else shape[0]
+        tshape = (shape[0],) + tuple(shape[2:]) if len(shape) > 1 else ()
+        tgt = torch.randint(0, C, tshape, dtype=torch.int64)
+        if ii != -100:
+            tgt.view(-1)[0] = ii
+        loss = F.cross_entropy(logits, tgt, ignore_index=ii, reduction=red)
+        t = [("logits", logits), ("targets", tgt)]
+        if red == "none":
+            g = rand32(*loss.shape)
+            (loss * g).sum().backward()
+            t.append(("grad_loss", g))
+        else:
+            loss.backward()
+        t += [("loss", loss), ("grad.logits", logits.grad)]
+        meta = {"loss": "cross_entropy", "reduction": red, "ignore_index": ii, "num_classes": C,
+                "rows": int(tgt.numel()), "seed": seed, "compute_dtype": "float64",
+                "num_ignored": int((tgt == ii).sum())}
+        fx.save(f"loss/cross_entropy_{name}.safetensors", t, meta)
+
     mse = [("mean", (3, 4), "mean"), ("sum", (5,), "sum"), ("none", (2, 3, 2), "none")]
     for i, (name, shape, red) in enumerate(mse):
         seed = 4100 + i

@@ -24,7 +24,8 @@ class LossesTest {
     private static final double ATOL = 1e-6;
 
     @ParameterizedTest
-    @ValueSource(strings = {"mean", "sum", "none", "mean_ignore", "sum_ignore", "none_ignore", "mean_ignore_index2"})
+    @ValueSource(strings = {"mean", "sum", "none", "mean_ignore", "sum_ignore", "none_ignore", "mean_ignore_index2",
+        "kdim_mean_ignore", "kdim_none", "unbatched_sum"})
     void crossEntropyMatchesPyTorch(String name) {
         try (FixtureFile f = FixtureFile.resource("loss/cross_entropy_" + name + ".safetensors"); Scope s = Scope.open()) {
             Reduction reduction = Reduction.parse(f.meta("reduction"));
@@ -39,7 +40,8 @@ class LossesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mean", "sum", "none", "mean_ignore", "none_ignore", "mean_ignore_index2"})
+    @ValueSource(strings = {"mean", "sum", "none", "mean_ignore", "none_ignore", "mean_ignore_index2", "kdim_mean_ignore",
+        "kdim_none"})
     void nllOfLogSoftmaxMatchesCrossEntropyFixtures(String name) {
         try (FixtureFile f = FixtureFile.resource("loss/cross_entropy_" + name + ".safetensors"); Scope s = Scope.open()) {
             Reduction reduction = Reduction.parse(f.meta("reduction"));
