@@ -44,7 +44,8 @@ def main():
         seed = args.seed * 100000 + k
         torch.manual_seed(seed)
         I = rng.choice([1, 2, 3, 5, 8, 13, 16, 17, 31, 40])
-        H = rng.choice([1, 2, 3, 4, 7, 8, 16, 17, 33, 48])
+        # 64 and 96 with 33-40 rows reach the native wide split (two threads on packed panels)
+        H = rng.choice([1, 2, 3, 4, 7, 8, 16, 17, 33, 48, 64, 96])
         if kind == "lstm_proj":
             H = max(H, 2)
             P = rng.randint(1, H - 1)
@@ -57,7 +58,7 @@ def main():
         has_h0 = rng.random() < 0.5
         mode = rng.choice(["batched", "batched", "packed", "packed", "unbatched"])
         T = rng.choice([1, 2, 3, 6, 11, 20])
-        N = rng.choice([1, 2, 3, 5, 9, 12, 33])
+        N = rng.choice([1, 2, 3, 5, 9, 12, 33, 40])
         lengths = None
         enforce_sorted = None
         if mode == "packed":
