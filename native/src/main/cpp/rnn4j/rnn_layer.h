@@ -347,7 +347,9 @@ static int make_panels_n(int Nc, int K, const float* B, long ldb, Panel* out, fl
 // Active rows up to which one thread on the panels beats OpenBLAS sgemm with `threads` threads.
 // Measured on the Zen 4 CI machine (N = 2048 outputs, K = 512): the panels take 19.3 us per row
 // on one core; OpenBLAS about 330 us per call (packing the weights) + 21 us per row / threads.
-// One thread: the panels always. Two: up to about 37 rows.
+// One thread: the panels always. Two: up to about 37 rows. More threads: the same model gives
+// 17-23 rows; it was not measured on a machine with more cores (OpenBLAS's packing is itself
+// split between its threads there, so the true crossover is probably lower).
 static int panel_rows_limit(int threads) {
     if (threads <= 1) return 1 << 30;
     const double perRowGain = 19.3 - 21.0 / threads;
@@ -736,8 +738,10 @@ static const Panel* pack_part_panels(Arena& a, int G, int H, const int* u, const
 static bool want_split(const RnnDir& d, int threads) {
     if (threads < 2 || d.H < 32) return false;
     // wide split: the two parts run every step on their own panels, gi included, so the forward
-    // makes no threaded OpenBLAS call (whose pool threads would spin on the worker's core)
-    if (d.N > SMALL_M) return (long)d.N * d.GH * d.R >= 8L * SPLIT_MIN_FLOATS;
+    // makes no threaded OpenBLAS call (whose pool threads would spin on the worker's core). Only
+    // with a budget of exactly two threads: the worker is one thread, and with more cores
+    // OpenBLAS's own threads over the whole batch are the better use of them.
+    if (d.N > SMALL_M) return threads == 2 && (long)d.N * d.GH * d.R >= 8L * SPLIT_MIN_FLOATS;
     const long perStep = (long)d.GH * (d.R + (d.S <= SMALL_M ? d.I : 0)) + (long)d.P * d.H;
     return perStep >= SPLIT_MIN_FLOATS;
 }
