@@ -195,6 +195,18 @@ def gen_rnn_wide(fx):
                      T, N, lengths, seed)
 
 
+def initial_state_tensors(h0, c0):
+    """("h0", h0) and ("c0", c0) for the ones given (h0 None: zero initial state)."""
+    return [(n, v) for n, v in (("h0", h0), ("c0", c0)) if v is not None]
+
+
+def gradient_tensors(x, h0, c0, module, names):
+    """grad.input, grad.h0 / grad.c0 when given, then grad.<param> in registration order."""
+    t = [("grad.input", x.grad)] + [("grad." + n, v.grad) for n, v in initial_state_tensors(h0, c0)]
+    pd = dict(module.named_parameters())
+    return t + [("grad." + n, pd[n].grad) for n in names]
+
+
 def rnn_case(fx, path, kind, I, H, P, L, bi, bf, bias, has_h0, mode, T, N, lengths, seed,
              enforce_sorted=None, dropout=None):
     """enforce_sorted / dropout: None for the rnn/ and rnn_wide/ groups (unsorted packing with
@@ -266,10 +278,7 @@ def rnn_case(fx, path, kind, I, H, P, L, bi, bf, bias, has_h0, mode, T, N, lengt
     t.append(("input", x))
     if packed:
         t.append(("lengths", torch.tensor(lengths)))
-    if has_h0:
-        t.append(("h0", h0))
-        if c0 is not None:
-            t.append(("c0", c0))
+    t += initial_state_tensors(h0, c0)
     t.append(("output", out))
     t.append(("h_n", h_n))
     if c_n is not None:
@@ -278,14 +287,7 @@ def rnn_case(fx, path, kind, I, H, P, L, bi, bf, bias, has_h0, mode, T, N, lengt
     t.append(("grad_h_n", g_hn))
     if g_cn is not None:
         t.append(("grad_c_n", g_cn))
-    t.append(("grad.input", x.grad))
-    if has_h0:
-        t.append(("grad.h0", h0.grad))
-        if c0 is not None:
-            t.append(("grad.c0", c0.grad))
-    pd = dict(mod.named_parameters())
-    for n in names:
-        t.append(("grad." + n, pd[n].grad))
+    t += gradient_tensors(x, h0, c0, mod, names)
 
     meta = {
         "module": modname,
@@ -366,24 +368,14 @@ def cell_case(fx, path, kind, I, H, bias, unb, has_h0, N, seed):
     loss.backward()
     t = [(n, params[n]) for n in names]
     t.append(("input", x))
-    if has_h0:
-        t.append(("h0", h0))
-        if c0 is not None:
-            t.append(("c0", c0))
+    t += initial_state_tensors(h0, c0)
     t.append(("h_n", h1))
     if c1 is not None:
         t.append(("c_n", c1))
     t.append(("grad_h_n", g_h))
     if g_c is not None:
         t.append(("grad_c_n", g_c))
-    t.append(("grad.input", x.grad))
-    if has_h0:
-        t.append(("grad.h0", h0.grad))
-        if c0 is not None:
-            t.append(("grad.c0", c0.grad))
-    pd = dict(cell.named_parameters())
-    for n in names:
-        t.append(("grad." + n, pd[n].grad))
+    t += gradient_tensors(x, h0, c0, cell, names)
     meta = {"module": modname, "input_size": I, "hidden_size": H,
             "bias": b(bias), "unbatched": b(unb), "has_h0": b(has_h0),
             "batch_size": 0 if unb else N, "seed": seed,

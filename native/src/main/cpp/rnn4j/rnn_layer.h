@@ -287,6 +287,16 @@ static RNN4J_INLINE void panel_rows(int K, const float* A, long lda, const float
     }
 }
 
+// The rows left over after the MR-row blocks, fewer than MR: panel_rows<rows>.
+template <int R>
+static RNN4J_INLINE void panel_tail(int rows, int K, const float* A, long lda, const float* bp, float* C, long ldc,
+                                    int width, bool acc) {
+    if constexpr (R > 0) {
+        if (rows == R) panel_rows<R>(K, A, lda, bp, C, ldc, width, acc);
+        else panel_tail<R - 1>(rows, K, A, lda, bp, C, ldc, width, acc);
+    }
+}
+
 template <int MR>
 static RNN4J_INLINE void panels_gemm_mr(int M, int K, const float* A, long lda, const Panel* pan, int npan, float* C,
                                         long ldc, bool acc) {
@@ -296,16 +306,7 @@ static RNN4J_INLINE void panels_gemm_mr(int M, int K, const float* A, long lda, 
         int m = 0;
         for (; m + MR <= M; m += MR)
             panel_rows<MR>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width, acc);
-        switch (M - m) {  // the rows left over, fewer than MR
-            case 7: panel_rows<7>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width, acc); break;
-            case 6: panel_rows<6>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width, acc); break;
-            case 5: panel_rows<5>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width, acc); break;
-            case 4: panel_rows<4>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width, acc); break;
-            case 3: panel_rows<3>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width, acc); break;
-            case 2: panel_rows<2>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width, acc); break;
-            case 1: panel_rows<1>(K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width, acc); break;
-            default: break;
-        }
+        panel_tail<MR - 1>(M - m, K, A + (long)m * lda, lda, P.data, c + (long)m * ldc, ldc, P.width, acc);
     }
 }
 
@@ -324,23 +325,24 @@ RNN4J_CLONES static void panels_gemm(int M, int K, const float* A, long lda, con
     else panels_gemm_mr<2>(M, K, A, lda, pan, npan, C, ldc, acc);
 }
 
+// Fills panel P (output columns [col, col + width)) with data d (K, PANEL): element (k, q) is
+// src[q * sq + k * sk] for q < width, else 0. src points at the panel's first column.
+static void fill_panel(Panel& P, int col, int width, float* d, int K, const float* src, long sq, long sk) {
+    P.col = col;
+    P.width = width;
+    P.data = d;
+    for (int k = 0; k < K; k++) {
+        float* row = d + (long)k * PANEL;
+        for (int q = 0; q < PANEL; q++) row[q] = q < width ? src[q * sq + k * sk] : 0.0f;
+    }
+}
+
 // Panels of B (K, Nc) row-major, ld ldb, itself (not transposed): the backward's dh = dg W_hh,
 // columns [0, Nc) in panels of PANEL. Count only when out == nullptr.
 static int make_panels_n(int Nc, int K, const float* B, long ldb, Panel* out, float* buf) {
     int n = 0;
-    for (int j = 0; j < Nc; j += PANEL, n++) {
-        if (!out) continue;
-        Panel& P = out[n];
-        P.col = j;
-        P.width = std::min(PANEL, Nc - j);
-        float* d = buf + (long)n * K * PANEL;
-        P.data = d;
-        for (int k = 0; k < K; k++) {
-            float* row = d + (long)k * PANEL;
-            const float* src = B + (long)k * ldb + j;
-            for (int q = 0; q < PANEL; q++) row[q] = q < P.width ? src[q] : 0.0f;
-        }
-    }
+    for (int j = 0; j < Nc; j += PANEL, n++)
+        if (out) fill_panel(out[n], j, std::min(PANEL, Nc - j), buf + (long)n * K * PANEL, K, B + j, 1, ldb);
     return n;
 }
 
@@ -362,19 +364,9 @@ static int panel_rows_limit(int threads) {
 static int make_panels(int G, int H, int j0, int j1, int K, const float* W, long ldw, Panel* out, float* buf) {
     int n = 0;
     for (int g = 0; g < G; g++) {
-        for (int j = j0; j < j1; j += PANEL) {
-            if (out) {
-                Panel& P = out[n];
-                P.col = g * H + j;
-                P.width = std::min(PANEL, j1 - j);
-                float* d = buf + (long)n * K * PANEL;
-                P.data = d;
-                for (int k = 0; k < K; k++) {
-                    float* row = d + (long)k * PANEL;
-                    for (int q = 0; q < PANEL; q++) row[q] = q < P.width ? W[(long)(P.col + q) * ldw + k] : 0.0f;
-                }
-            }
-            n++;
+        for (int j = j0; j < j1; j += PANEL, n++) {
+            const int col = g * H + j;  // W^T: output column col is row col of W
+            if (out) fill_panel(out[n], col, std::min(PANEL, j1 - j), buf + (long)n * K * PANEL, K, W + (long)col * ldw, ldw, 1);
         }
     }
     return n;
@@ -641,6 +633,15 @@ struct FwdPlan {
     int s, phase;    // the round
 };
 
+// gi[r][g*H + j] += b_ih[g*H + j] for every row r < S, gate g and unit j in [j0, j1).
+static inline void add_bias_units(int S, int G, int H, int j0, int j1, const float* bih, float* gi, int GH) {
+    for (int r = 0; r < S; r++) {
+        float* g = gi + (long)r * GH;
+        for (int k = 0; k < G; k++)
+            for (int j = k * H + j0; j < k * H + j1; j++) g[j] += bih[j];
+    }
+}
+
 static void forward_part(void* arg, int part) {
     const FwdPlan& pl = *static_cast<const FwdPlan*>(arg);
     const RnnDir& d = *pl.d;
@@ -664,13 +665,7 @@ static void forward_part(void* arg, int part) {
             panels_gemm(rows, d.I, p[SLOT_X] + (long)r0 * ld[SLOT_X], ld[SLOT_X], pl.ihPanels + pl.ipan[part],
                         pl.ipan[part + 1] - pl.ipan[part], pl.gi + (long)r0 * GH, GH);
         }
-        if (const float* bih = p[SLOT_B_IH]) {
-            for (int r = 0; r < d.S; r++) {
-                float* g = pl.gi + (long)r * GH;
-                for (int k = 0; k < d.G; k++)
-                    for (int j = k * H + j0; j < k * H + j1; j++) g[j] += bih[j];
-            }
-        }
+        if (const float* bih = p[SLOT_B_IH]) add_bias_units(d.S, d.G, H, j0, j1, bih, pl.gi, GH);
         return;
     }
     if (pl.phase == 1) {
@@ -687,13 +682,7 @@ static void forward_part(void* arg, int part) {
     if (pl.giInRound && pl.s == 0) {
         // gi (S, GH) for this part's units: x W_ih^T + b_ih
         gate_rows_nt(d.S, d.G, H, j0, j1, d.I, p[SLOT_X], ld[SLOT_X], p[SLOT_W_IH], ld[SLOT_W_IH], pl.gi, GH);
-        if (const float* bih = p[SLOT_B_IH]) {
-            for (int r = 0; r < d.S; r++) {
-                float* g = pl.gi + (long)r * GH;
-                for (int k = 0; k < d.G; k++)
-                    for (int j = k * H + j0; j < k * H + j1; j++) g[j] += bih[j];
-            }
-        }
+        if (const float* bih = p[SLOT_B_IH]) add_bias_units(d.S, d.G, H, j0, j1, bih, pl.gi, GH);
     }
     const float* hin = proj ? pl.h[0] : pl.h[pl.s & 1];
     float* hout = proj ? pl.h[0] : pl.h[(pl.s + 1) & 1];
@@ -765,11 +754,11 @@ static int forward_dir(const RnnDir& d, int threads) {
     pl.u[0] = 0, pl.u[1] = uh, pl.u[2] = H;
     pl.pr[0] = 0, pl.pr[1] = ph, pl.pr[2] = P;
     pl.giInRound = split && S <= SMALL_M;
-    // batches above SMALL_M: W_hh^T packed once into panels, each part's panels contiguous,
-    // used by the steps with few enough active rows (all of them with one thread)
-    // the arithmetic depends on the layer's shape and thread budget only, never on whether the
-    // worker was free: a call that finds it taken computes the same panels alone, so concurrent
-    // and serial calls agree bit for bit
+    // Batches above SMALL_M: W_hh^T packed once into panels, each part's panels contiguous,
+    // used by the steps with few enough active rows (all steps in a wide split, where W_ih^T is
+    // packed too). Whether to use them depends on the layer's shape and thread budget only,
+    // never on whether the worker was free: a call that finds it taken computes the same panels
+    // alone, so concurrent and serial calls agree bit for bit.
     const bool wide = splittable && N > SMALL_M;
     pl.panelRows = wide ? (1 << 30) : panel_rows_limit(threads);
     const bool packed = N > SMALL_M && d.bs[T - 1] <= pl.panelRows;

@@ -1,14 +1,19 @@
 package org.rnn4j.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.rnn4j.Generator;
 import org.rnn4j.Scope;
 import org.rnn4j.Tensor;
+import org.rnn4j.backend.Backends;
 import org.rnn4j.backend.CellKind;
 import org.rnn4j.backend.RnnLayerArgs;
 import org.rnn4j.nativecpu.NativeBackend;
+import org.rnn4j.nn.GRU;
+import org.rnn4j.nn.LSTM;
 import org.rnn4j.testing.TensorAssert;
 
 /**
@@ -36,7 +41,7 @@ class NativeBidirectionalDxTest {
         int gh = 4 * hid;
         int rows = steps * n;
         int[] bs = new int[steps];
-        java.util.Arrays.fill(bs, n);
+        Arrays.fill(bs, n);
         Generator g = new Generator(20261202);
         try (Scope scope = Scope.open()) {
             Tensor x = Tensor.uniform(g, -1, 1, rows, in);
@@ -81,16 +86,16 @@ class NativeBidirectionalDxTest {
         assumeTrue(configured >= 2, "one thread configured: nothing to lower");
         Generator g = new Generator(7);
         try (Scope scope = Scope.open();
-             org.rnn4j.backend.Backends.Override o = org.rnn4j.backend.Backends.use(NATIVE)) {
-            org.rnn4j.nn.LSTM bi = org.rnn4j.nn.LSTM.builder().inputSize(16).hiddenSize(64).bidirectional(true)
+             Backends.Override o = Backends.use(NATIVE)) {
+            LSTM bi = LSTM.builder().inputSize(16).hiddenSize(64).bidirectional(true)
                     .generator(g).build();
-            org.rnn4j.nn.GRU wide = org.rnn4j.nn.GRU.builder().inputSize(16).hiddenSize(128).generator(g).build();
+            GRU wide = GRU.builder().inputSize(16).hiddenSize(128).generator(g).build();
             Tensor x = Tensor.uniform(g, -1, 1, 6, 32, 16).requiresGrad(true);
             bi.forward(x).output().sum().backward();
-            org.junit.jupiter.api.Assertions.assertEquals(configured, NativeBackend.blasThreads(),
+            assertEquals(configured, NativeBackend.blasThreads(),
                     "OpenBLAS threads after a bidirectional layer's forward and backward");
             wide.forward(x).output().sum().backward();
-            org.junit.jupiter.api.Assertions.assertEquals(configured, NativeBackend.blasThreads(),
+            assertEquals(configured, NativeBackend.blasThreads(),
                     "OpenBLAS threads after a unidirectional layer over 32 rows");
             bi.close();
             wide.close();

@@ -13,6 +13,7 @@ import org.rnn4j.Tensor;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Backends;
 import org.rnn4j.optim.Adam;
+import org.rnn4j.optim.AdamBase;
 import org.rnn4j.optim.AdamW;
 import org.rnn4j.optim.GradClip;
 import org.rnn4j.optim.Optimizer;
@@ -76,21 +77,27 @@ class OptimizerFixtureTest {
             }
             return b.build();
         }
-        double lr = num(fx, "lr");
-        double wd = fx.metadata().containsKey("weight_decay") ? num(fx, "weight_decay") : (opt.equals("AdamW") ? 0.01 : 0);
-        double b1 = 0.9;
-        double b2 = 0.999;
+        return switch (opt) {
+            case "Adam" -> adamLike(Adam.builder(params), fx).build();
+            case "AdamW" -> adamLike(AdamW.builder(params), fx).build();
+            default -> throw new AssertionError("unknown optimizer in fixture: " + opt);
+        };
+    }
+
+    /** Adam / AdamW: what the fixture gives; the builder's (PyTorch's) defaults otherwise. */
+    private static <B extends AdamBase.Config<B>> B adamLike(B c, FixtureFile fx) {
+        c.lr(num(fx, "lr"));
         if (fx.metadata().containsKey("betas")) {
             String[] bs = fx.meta("betas").split(",");
-            b1 = Double.parseDouble(bs[0]);
-            b2 = Double.parseDouble(bs[1]);
+            c.betas(Double.parseDouble(bs[0]), Double.parseDouble(bs[1]));
         }
-        double eps = fx.metadata().containsKey("eps") ? num(fx, "eps") : 1e-8;
-        if (opt.equals("Adam")) {
-            return Adam.builder(params).lr(lr).betas(b1, b2).eps(eps).weightDecay(wd).build();
+        if (fx.metadata().containsKey("eps")) {
+            c.eps(num(fx, "eps"));
         }
-        assertEquals("AdamW", opt);
-        return AdamW.builder(params).lr(lr).betas(b1, b2).eps(eps).weightDecay(wd).build();
+        if (fx.metadata().containsKey("weight_decay")) {
+            c.weightDecay(num(fx, "weight_decay"));
+        }
+        return c;
     }
 
     private static void runOptimizer(FixtureFile fx, String name) {

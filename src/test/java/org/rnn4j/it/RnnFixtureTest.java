@@ -7,6 +7,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -69,7 +71,7 @@ class RnnFixtureTest {
             return List.of();
         }
         List<String> out = new ArrayList<>();
-        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of(EXTRA, "index.txt"))) {
+        for (String line : Files.readAllLines(Path.of(EXTRA, "index.txt"))) {
             if (!line.isBlank()) {
                 out.add(line.trim());
             }
@@ -80,6 +82,7 @@ class RnnFixtureTest {
     @TestFactory
     Stream<DynamicTest> layers() throws IOException {
         List<DynamicTest> tests = new ArrayList<>();
+        List<String> extra = extraFixtures();
         for (Backend b : CpuBackends.available()) {
             for (String group : List.of("rnn", "rnn_wide", "edge/rnn")) {
                 for (String f : fixtures(group)) {
@@ -87,12 +90,12 @@ class RnnFixtureTest {
                             () -> runLayer(b, b.name() + ": " + f, FixtureFile.resource(f))));
                 }
             }
-            for (String f : extraFixtures()) {
+            for (String f : extra) {
                 if (f.startsWith("cell")) {
                     continue;
                 }
                 tests.add(DynamicTest.dynamicTest(b.name() + ": " + EXTRA + "/" + f,
-                        () -> runLayer(b, b.name() + ": " + f, FixtureFile.load(java.nio.file.Path.of(EXTRA, f)))));
+                        () -> runLayer(b, b.name() + ": " + f, FixtureFile.load(Path.of(EXTRA, f)))));
             }
         }
         return tests.stream();
@@ -101,14 +104,15 @@ class RnnFixtureTest {
     @TestFactory
     Stream<DynamicTest> cells() throws IOException {
         List<DynamicTest> tests = new ArrayList<>();
+        List<String> extra = extraFixtures();
         for (Backend b : CpuBackends.available()) {
             for (String f : fixtures("cell")) {
                 tests.add(DynamicTest.dynamicTest(b.name() + ": " + f, () -> runCell(b, f, FixtureFile.resource(f))));
             }
-            for (String f : extraFixtures()) {
+            for (String f : extra) {
                 if (f.startsWith("cell")) {
                     tests.add(DynamicTest.dynamicTest(b.name() + ": " + EXTRA + "/" + f,
-                            () -> runCell(b, b.name() + ": " + f, FixtureFile.load(java.nio.file.Path.of(EXTRA, f)))));
+                            () -> runCell(b, b.name() + ": " + f, FixtureFile.load(Path.of(EXTRA, f)))));
                 }
             }
         }
