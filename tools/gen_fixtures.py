@@ -474,6 +474,30 @@ def gen_pack(fx):
 # 4. losses
 # ----------------------------------------------------------------------------
 
+def loss_backward(loss, red):
+    """Backward of a loss: from a random upstream gradient for reduction none (returned as
+    [("grad_loss", g)] for the fixture), else from 1 (returns [])."""
+    if red == "none":
+        g = rand32(*loss.shape)
+        (loss * g).sum().backward()
+        return [("grad_loss", g)]
+    loss.backward()
+    return []
+
+
+def cross_entropy_case(fx, name, logits, tgt, red, ii, C, seed):
+    """F.cross_entropy forward and backward (an upstream gradient for reduction none) saved as
+    loss/cross_entropy_<name>; `rows` is the number of targets."""
+    loss = F.cross_entropy(logits, tgt, ignore_index=ii, reduction=red)
+    t = [("logits", logits), ("targets", tgt)]
+    t += loss_backward(loss, red)
+    t += [("loss", loss), ("grad.logits", logits.grad)]
+    meta = {"loss": "cross_entropy", "reduction": red, "ignore_index": ii, "num_classes": C,
+            "rows": int(tgt.numel()), "seed": seed, "compute_dtype": "float64",
+            "num_ignored": int((tgt == ii).sum())}
+    fx.save(f"loss/cross_entropy_{name}.safetensors", t, meta)
+
+
 def gen_loss(fx):
     # (name, R, C, reduction, ignore_index, targets_ignored)
     ce = [
@@ -498,19 +522,7 @@ def gen_loss(fx):
         else:
             for j in ign:
                 tgt[j] = ii
-        loss = F.cross_entropy(logits, tgt, ignore_index=ii, reduction=red)
-        t = [("logits", logits), ("targets", tgt)]
-        if red == "none":
-            g = rand32(*loss.shape)
-            (loss * g).sum().backward()
-            t.append(("grad_loss", g))
-        else:
-            loss.backward()
-        t += [("loss", loss), ("grad.logits", logits.grad)]
-        meta = {"loss": "cross_entropy", "reduction": red, "ignore_index": ii,
-                "num_classes": C, "rows": R, "seed": seed, "compute_dtype": "float64",
-                "num_ignored": int((tgt == ii).sum())}
-        fx.save(f"loss/cross_entropy_{name}.safetensors", t, meta)
+        cross_entropy_case(fx, name, logits, tgt, red, ii, C, seed)
 
     # PyTorch's other input forms: K-dimensional (N, C, d1, d2) with targets (N, d1, d2), and
     # unbatched (C) with a 0-d target
@@ -525,19 +537,7 @@ def gen_loss(fx):
         tgt = torch.randint(0, C, tshape, dtype=torch.int64)
         if ii != -100:
             tgt.view(-1)[0] = ii
-        loss = F.cross_entropy(logits, tgt, ignore_index=ii, reduction=red)
-        t = [("logits", logits), ("targets", tgt)]
-        if red == "none":
-            g = rand32(*loss.shape)
-            (loss * g).sum().backward()
-            t.append(("grad_loss", g))
-        else:
-            loss.backward()
-        t += [("loss", loss), ("grad.logits", logits.grad)]
-        meta = {"loss": "cross_entropy", "reduction": red, "ignore_index": ii, "num_classes": C,
-                "rows": int(tgt.numel()), "seed": seed, "compute_dtype": "float64",
-                "num_ignored": int((tgt == ii).sum())}
-        fx.save(f"loss/cross_entropy_{name}.safetensors", t, meta)
+        cross_entropy_case(fx, name, logits, tgt, red, ii, C, seed)
 
     mse = [("mean", (3, 4), "mean"), ("sum", (5,), "sum"), ("none", (2, 3, 2), "none")]
     for i, (name, shape, red) in enumerate(mse):
@@ -547,12 +547,7 @@ def gen_loss(fx):
         y = rand32(*shape).requires_grad_(True)
         loss = F.mse_loss(x, y, reduction=red)
         t = [("input", x), ("target", y)]
-        if red == "none":
-            g = rand32(*loss.shape)
-            (loss * g).sum().backward()
-            t.append(("grad_loss", g))
-        else:
-            loss.backward()
+        t += loss_backward(loss, red)
         t += [("loss", loss), ("grad.input", x.grad), ("grad.target", y.grad)]
         meta = {"loss": "mse", "reduction": red, "seed": seed, "compute_dtype": "float64"}
         fx.save(f"loss/mse_{name}.safetensors", t, meta)
