@@ -6,6 +6,8 @@
 #include <cstring>
 
 #include "common.h"
+#include "isa.h"
+#include "peak.h"
 #include "elementwise.h"
 #include "reduce.h"
 #include "index.h"

@@ -133,6 +133,23 @@ public final class NativeKernels {
     public static native void scale_multi(@Cast("const std::int64_t*") long[] xs,
                                           @Cast("const std::int64_t*") long[] sizes, int count, float factor);
 
+    // ---- ISA paths (rnn4j/isa.h): codes as in Isa ------------------------------------------------
+
+    /** The best path this CPU and OS support: 0 baseline (SSE2), 1 AVX2+FMA, 2 AVX-512. */
+    public static native int isa_detect();
+
+    /** The path every kernel takes now. */
+    public static native int isa_active();
+
+    /** Asks for a path (clamped to {@link #isa_detect()}); returns the path now in force. Process-wide. */
+    public static native int isa_set(int isa);
+
+    /** A register-only multiply-add loop of {@code iters} iterations on a path; returns a checksum. */
+    public static native float fma_peak(int isa, long iters);
+
+    /** FLOPs of one {@link #fma_peak} iteration on a path. */
+    public static native long fma_peak_flops(int isa);
+
     public static native void set_num_threads(int n);
 
     public static native int get_num_threads();
