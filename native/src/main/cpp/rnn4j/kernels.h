@@ -29,4 +29,7 @@ inline std::intptr_t host_alloc(std::int64_t bytes) {
 }
 
 inline void host_free(std::intptr_t p) { std::free((void*) p); }
+
+// OpenBLAS's kernel family for the GEMMs it runs (its own dispatch; OPENBLAS_CORETYPE overrides)
+inline const char* blas_core() { return openblas_get_corename(); }
 }  // namespace rnn4j

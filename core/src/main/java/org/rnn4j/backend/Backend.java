@@ -41,6 +41,14 @@ public interface Backend {
         return "";
     }
 
+    /**
+     * One line for logs and the examples' first line: the name and what this backend runs on
+     * (the native CPU backend adds its ISA path, OpenBLAS kernels and thread budget).
+     */
+    default String description() {
+        return name();
+    }
+
     /** Allocates zero-filled storage for {@code numel} floats on {@link #device()}. */
     Storage allocate(long numel);
 

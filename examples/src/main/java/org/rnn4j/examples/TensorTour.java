@@ -13,7 +13,7 @@ public final class TensorTour {
     }
 
     public static void main(String[] args) {
-        System.out.println("backend: " + Backends.cpu().name() + " (force one with -Drnn4j.backend=reference|native)");
+        System.out.println("backend: " + Backends.cpu().description() + " (force one with -Drnn4j.backend=reference|native)");
         Generator gen = new Generator(0);
         long before = Memory.bytesInUse();
         try (Scope scope = Scope.open()) {

@@ -14,8 +14,9 @@ import org.rnn4j.backend.Storage;
 import org.rnn4j.backend.UnaryOp;
 
 /**
- * The CPU backend in native code: C++ kernels (vectorised for AVX2 / AVX-512 with runtime
- * dispatch) and OpenBLAS GEMMs, bound through {@link NativeKernels}. Memory is the same
+ * The CPU backend in native code: C++ kernels, each built for AVX-512, AVX2 + FMA and the x86-64
+ * baseline and dispatched at run time ({@link #isa()}), and OpenBLAS GEMMs, bound through
+ * {@link NativeKernels}. Memory is the same
  * {@link HostStorage} the reference backend uses, so tensors move freely between the two.
  *
  * <p>This class is the only place that turns tensors into addresses. Tensor validates shapes,
@@ -24,10 +25,17 @@ import org.rnn4j.backend.UnaryOp;
  *
  * <p>Threads: OpenBLAS gets {@code -Drnn4j.threads=N}, else {@code RNN4J_NUM_THREADS}, else the
  * number of available processors. Elementwise kernels run on the calling thread.
+ *
+ * <p>ISA path: the best the CPU supports ({@link #detectedIsa()}); {@code -Drnn4j.isa=avx2|baseline}
+ * (else {@code RNN4J_ISA}) lowers it for the whole process, and asking for a path the CPU lacks
+ * gives the best it has. {@link #isa()} is the path in force; {@link #describe()} says it all in
+ * one line (the examples print it first).
  */
 public final class NativeBackend implements Backend {
     public static final String THREADS_PROPERTY = "rnn4j.threads";
     public static final String THREADS_ENV = "RNN4J_NUM_THREADS";
+    public static final String ISA_PROPERTY = "rnn4j.isa";
+    public static final String ISA_ENV = "RNN4J_ISA";
 
     private static final Object LOCK = new Object();
     private static volatile Boolean available;
@@ -75,6 +83,10 @@ public final class NativeBackend implements Backend {
             Loader.load(RnnKernels.class);
             rnnThreads = threads();
             NativeKernels.set_num_threads(rnnThreads);
+            Isa wanted = requestedIsa();
+            if (wanted != null) {
+                NativeKernels.isa_set(wanted.code());
+            }
             return true;
         } catch (Throwable t) {
             // UnsatisfiedLinkError (no library for this platform, missing glibc symbol), or a
@@ -101,6 +113,85 @@ public final class NativeBackend implements Backend {
             }
         }
         return Runtime.getRuntime().availableProcessors();
+    }
+
+    /**
+     * The path asked for by {@code rnn4j.isa} / {@code RNN4J_ISA}, or null. A value that names no
+     * path is reported on stderr and ignored (isAvailable must not throw).
+     */
+    static Isa requestedIsa() {
+        String what = ISA_PROPERTY;
+        String s = System.getProperty(ISA_PROPERTY);
+        if (s == null || s.isBlank()) {
+            what = ISA_ENV;
+            s = System.getenv(ISA_ENV);
+        }
+        if (s == null || s.isBlank()) {
+            return null;
+        }
+        try {
+            return Isa.parse(what, s);
+        } catch (IllegalArgumentException e) {
+            System.err.println("rnn4j: " + e.getMessage() + "; using the best path of this CPU");
+            return null;
+        }
+    }
+
+    private static void requireLoaded() {
+        if (!new NativeBackend().isAvailable()) {
+            throw new IllegalStateException("native backend not available: " + reason);
+        }
+    }
+
+    /**
+     * The ISA path every native kernel takes now.
+     *
+     * @throws IllegalStateException when the native library cannot be loaded here
+     */
+    public static Isa isa() {
+        requireLoaded();
+        return Isa.fromCode(NativeKernels.isa_active());
+    }
+
+    /** The best ISA path this CPU and its OS support (what {@link #isa()} is unless lowered). */
+    public static Isa detectedIsa() {
+        requireLoaded();
+        return Isa.fromCode(NativeKernels.isa_detect());
+    }
+
+    /**
+     * Switches every native kernel to {@code isa} (clamped to {@link #detectedIsa()}) for the whole
+     * process, as {@code -Drnn4j.isa} does at start-up; returns the path now in force. A layer
+     * call already running finishes on the path it started with. Meant for tests and benchmarks
+     * that compare paths in one JVM.
+     */
+    public static Isa setIsa(Isa isa) {
+        if (isa == null) {
+            throw new IllegalArgumentException("argument 'isa': expected one of " + java.util.Arrays.toString(Isa.values())
+                    + ", got null");
+        }
+        requireLoaded();
+        return Isa.fromCode(NativeKernels.isa_set(isa.code()));
+    }
+
+    /** OpenBLAS's kernel family for the GEMMs it runs (e.g. {@code Haswell}, {@code SkylakeX}, {@code Zen}). */
+    public static String blasCore() {
+        requireLoaded();
+        String s = NativeKernels.blas_core();
+        return s == null ? "unknown" : s.trim();
+    }
+
+    /** One line: kernels' path, the CPU's best, OpenBLAS's kernels, the thread budget. */
+    public static String describe() {
+        Isa active = isa();
+        Isa best = detectedIsa();
+        return "native kernels " + active + (active == best ? "" : " (forced; CPU supports " + best + ")")
+                + ", OpenBLAS " + blasCore() + ", " + rnnThreads + " thread" + (rnnThreads == 1 ? "" : "s");
+    }
+
+    @Override
+    public String description() {
+        return isAvailable() ? describe() : name() + " (unavailable: " + reason + ")";
     }
 
     /** The number of threads OpenBLAS uses now. */

@@ -150,6 +150,9 @@ public final class NativeKernels {
     /** FLOPs of one {@link #fma_peak} iteration on a path. */
     public static native long fma_peak_flops(int isa);
 
+    /** OpenBLAS's kernel family (openblas_get_corename). */
+    public static native @Cast("const char*") String blas_core();
+
     public static native void set_num_threads(int n);
 
     public static native int get_num_threads();

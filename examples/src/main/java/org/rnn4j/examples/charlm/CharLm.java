@@ -89,7 +89,7 @@ public final class CharLm {
         int printEvery = o.integer("print-every", Math.max(1, config.epochs() / 20));
         o.rejectUnknown();
         Dataset data = Dataset.of(text, vocab, config.maxTokens(), config.valFraction());
-        out.printf("backend %s; corpus %s: %,d training + %,d validation tokens, vocabulary %d%n", Backends.cpu().name(),
+        out.printf("backend %s; corpus %s: %,d training + %,d validation tokens, vocabulary %d%n", Backends.cpu().description(),
                 config.corpus(), data.train().length, data.val().length, data.vocab().size());
         out.printf("model %s: %s, %d layer(s) x %d hidden, %s input; %s lr %s, clip %s, batch %d x %d steps, %s partitioning%n",
                 config.hyper().model(), config.hyper().model().toUpperCase(), config.hyper().layers(), config.hyper().hidden(),

@@ -1,0 +1,240 @@
+// The backward of one direction (rnn_abi.h has the legend and the header family). It walks the
+// steps against the direction of travel, producing dgates for all rows:
+//   per step: dh[0:bt] += dy; LSTM projection dh_pre = dh W_hr; pointwise dgates;
+//             dh[0:bt] = dgates_hh W_hh (+ GRU's direct z*dh), on W_hh panels at few active rows
+//   then whole-sequence GEMMs (OpenBLAS): dW_ih += dg^T x, dW_hh += dgh^T hprev,
+//   dW_hr += dh_all^T (o*tanh c), bias gradients as column sums (in double), and last
+//   dx += dg W_ih, which two concurrent directions share and so take in turn (DxTurns).
+// Accumulate/assign: parameter gradients +=, dx +=, dh0/dc0 =, as RnnLayerArgs says.
+#pragma once
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+
+#include "cell_math.h"
+#include "gemm_panels.h"
+#include "rnn_abi.h"
+
+namespace rnn4j {
+
+// Pointwise part of one backward step for rows [0, bt) of step t: dhp (bt, H) ld lddhp gradient
+// of the unprojected output, dh (N, R) running state gradient (GRU: replaced by the direct path
+// dh*z, the W_hh part is added by the caller's GEMM), dc (N, H) running cell gradient (LSTM, in
+// place), wsp (bt, W) ld ldw this step's saved activations, cprev (bt) row pointers to c_{t-1}
+// (LSTM), hprev (bt, R) previous states, dg (bt, GH) input-side and dgh (bt, GH) hidden-side
+// pre-activation gradients (dgh only written for GRU; the others share dg).
+template <int ISA>
+static RNN4J_INLINE void backward_pointwise_body(int kind, int H, int bt, const float* dhp, long lddhp, float* dh,
+                                                 float* dc, const float* wsp, long ldw, const float* const* cprev,
+                                                 const float* hprev, float* dg, float* dgh) {
+    const int GH = cell_gates(kind) * H;
+    for (int b = 0; b < bt; b++) {
+        const float* w = wsp + (long)b * ldw;     // (W)
+        const float* dr = dhp + (long)b * lddhp;  // (H)
+        float* gb = dg + (long)b * GH;            // (GH)
+        switch (kind) {
+            case CELL_RNN_TANH:
+                for (int j = 0; j < H; j++) gb[j] = rnn_tanh_backward(dr[j], w[j]);
+                break;
+            case CELL_RNN_RELU:
+                for (int j = 0; j < H; j++) gb[j] = rnn_relu_backward(dr[j], w[j]);
+                break;
+            case CELL_LSTM: {
+                float* dcb = dc + (long)b * H;  // (H)
+                const float* cp = cprev[b];     // (H)
+                for (int j = 0; j < H; j++) {
+                    float di, df, dgg, dout;
+                    float dcv = dcb[j];
+                    lstm_backward(dr[j], dcv, w[j], w[H + j], w[2 * H + j], w[3 * H + j], w[4 * H + j], cp[j], di,
+                                  df, dgg, dout);
+                    dcb[j] = dcv;
+                    gb[j] = di;
+                    gb[H + j] = df;
+                    gb[2 * H + j] = dgg;
+                    gb[3 * H + j] = dout;
+                }
+                break;
+            }
+            case CELL_GRU: {
+                float* ghb = dgh + (long)b * GH;     // (GH)
+                float* dhb = dh + (long)b * H;       // (H), R = H for GRU
+                const float* hp = hprev + (long)b * H;  // (H)
+                for (int j = 0; j < H; j++) {
+                    float r_, z_, n_, hn_, direct;
+                    gru_backward(dr[j], w[j], w[H + j], w[2 * H + j], w[3 * H + j], hp[j], r_, z_, n_, hn_, direct);
+                    gb[j] = r_;
+                    gb[H + j] = z_;
+                    gb[2 * H + j] = n_;
+                    ghb[j] = r_;
+                    ghb[H + j] = z_;
+                    ghb[2 * H + j] = hn_;
+                    dhb[j] = direct;
+                }
+                break;
+            }
+            default: break;
+        }
+    }
+}
+
+RNN4J_ISA_DISPATCH_AT(void, backward_pointwise,
+                      (int kind, int H, int bt, const float* dhp, long lddhp, float* dh, float* dc, const float* wsp,
+                       long ldw, const float* const* cprev, const float* hprev, float* dg, float* dgh),
+                      (kind, H, bt, dhp, lddhp, dh, dc, wsp, ldw, cprev, hprev, dg, dgh))
+
+// dst (GH) += column sums of m (S, GH), summed in double so long sequences do not lose digits.
+static void add_column_sums(int S, int GH, const float* m, float* dst, double* acc) {
+    for (int j = 0; j < GH; j++) acc[j] = 0;
+    for (int s = 0; s < S; s++) {
+        const float* r = m + (long)s * GH;
+        for (int j = 0; j < GH; j++) acc[j] += r[j];
+    }
+    for (int j = 0; j < GH; j++) dst[j] += (float)acc[j];
+}
+
+// The two directions of a bidirectional layer read the same input, so both add their input
+// gradient into the one dx buffer. When they run concurrently the adds take turns: direction 0
+// first, then direction 1, the order of the sequential path, so dx is the same either way and
+// never a torn sum of two GEMMs writing at once. A direction that fails still hands on its turn.
+struct DxTurns {
+    std::mutex m;
+    std::condition_variable cv;
+    int next = 0;
+    void wait_for(int k) {
+        std::unique_lock<std::mutex> lock(m);
+        cv.wait(lock, [&] { return next >= k; });
+    }
+    void done(int k) {
+        {
+            std::lock_guard<std::mutex> lock(m);
+            if (next < k + 1) next = k + 1;
+        }
+        cv.notify_all();
+    }
+};
+
+// Hands on direction k's turn however backward_dir returns.
+struct DxTurnGuard {
+    DxTurns* turns;
+    int k;
+    ~DxTurnGuard() {
+        if (turns) turns->done(k);
+    }
+};
+
+static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
+    DxTurnGuard guard{turns, k};
+    const int T = d.T, N = d.N, S = d.S, I = d.I, H = d.H, P = d.P, R = d.R, GH = d.GH;
+    const bool lstm = d.kind == CELL_LSTM, gru = d.kind == CELL_GRU, proj = lstm && P > 0;
+    const float* ws = d.ws.p;  // (S, W) ld d.ws.ld, required in backward
+    const long ldws = d.ws.ld;
+
+    // steps with few enough active rows run dh = dgh W_hh on panels of W_hh packed once
+    const int panelRows = panel_rows_limit(threads);
+    const bool packed = d.bs[T - 1] <= panelRows;
+    const int pw = panel_width(d.isa);
+    const int npan = packed ? make_panels_n(pw, R, GH, nullptr, 0, nullptr, nullptr) : 0;
+
+    Arena a;
+    size_t need = panels_floats(pw, npan, GH) +
+                  Arena::round(T) + Arena::round((size_t)S * GH) * (gru ? 2 : 1) + Arena::round((size_t)S * R) +
+                  Arena::round((size_t)N * R) + (lstm ? Arena::round((size_t)N * H) : 0) +
+                  (proj ? Arena::round((size_t)S * P) + Arena::round((size_t)N * H) : 0) +
+                  Arena::round((size_t)N * 2) /* cprev pointers */ + Arena::round((size_t)GH * 2) /* doubles */;
+    if (!a.alloc(need)) return RNN_OUT_OF_MEMORY;
+    int* off = reinterpret_cast<int*>(a.take(T));     // (T)
+    float* dg = a.take((size_t)S * GH);               // (S, GH) input-side pre-activation gradients
+    float* dgh = gru ? a.take((size_t)S * GH) : dg;   // (S, GH) hidden-side (differs for GRU's n block)
+    float* hprev = a.take((size_t)S * R);             // (S, R) state each row started from
+    float* dh = a.take((size_t)N * R);                // (N, R) running gradient of the hidden state
+    float* dc = lstm ? a.take((size_t)N * H) : nullptr;            // (N, H) running gradient of c
+    float* dhAll = proj ? a.take((size_t)S * P) : nullptr;         // (S, P) dh of every row, for dW_hr
+    float* dhPre = proj ? a.take((size_t)N * H) : nullptr;         // (N, H) dh W_hr of one step
+    const float** cprev = reinterpret_cast<const float**>(a.take((size_t)N * 2));  // (N) row pointers
+    double* colAcc = reinterpret_cast<double*>(a.take((size_t)GH * 2));           // (GH)
+    step_offsets(T, d.bs, off);
+    Panel* pan = nullptr;
+    if (packed) {
+        pan = reinterpret_cast<Panel*>(a.take((size_t)npan * sizeof(Panel) / sizeof(float)));
+        make_panels_n(pw, R, GH, d.w_hh.p, d.w_hh.ld, pan, a.take((size_t)npan * GH * pw));
+    }
+
+    // hprev: the previous step in the direction of travel where the sequence has one, else h0.
+    for (int t = 0; t < T; t++) {
+        const int prevT = d.reverse ? t + 1 : t - 1;
+        const int prevB = (prevT >= 0 && prevT < T) ? d.bs[prevT] : 0;
+        for (int b = 0; b < d.bs[t]; b++) {
+            const float* src = b < prevB ? d.y.p + (long)(off[prevT] + b) * d.y.ld : d.h0.p + (long)b * d.h0.ld;
+            std::memcpy(hprev + (long)(off[t] + b) * R, src, sizeof(float) * R);
+        }
+    }
+    if (d.dh_n.p) copy_rows(N, R, d.dh_n.p, d.dh_n.ld, dh, R);
+    else zero_rows(N, R, dh, R);
+    if (lstm) {
+        if (d.dc_n.p) copy_rows(N, H, d.dc_n.p, d.dc_n.ld, dc, H);
+        else zero_rows(N, H, dc, H);
+    }
+
+    for (int s = T - 1; s >= 0; s--) {
+        const int t = d.reverse ? T - 1 - s : s;
+        const int bt = d.bs[t];
+        const long row0 = off[t];
+        const float* dyr = d.dy.p + row0 * d.dy.ld;  // (bt, R)
+        for (int b = 0; b < bt; b++) {
+            float* dhb = dh + (long)b * R;
+            const float* g = dyr + (long)b * d.dy.ld;
+            for (int j = 0; j < R; j++) dhb[j] += g[j];
+        }
+        const float* dhp = dh;  // (bt, H) gradient of o*tanh(c) / of h
+        long lddhp = R;
+        if (proj) {
+            copy_rows(bt, P, dh, R, dhAll + row0 * P, P);
+            // dhPre (bt, H) = dh (bt, P) W_hr (P, H)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bt, H, P, 1.0f, dh, R, d.w_hr.p,
+                        (int)d.w_hr.ld, 0.0f, dhPre, H);
+            dhp = dhPre;
+            lddhp = H;
+        }
+        if (lstm) {
+            const int prevT = d.reverse ? t + 1 : t - 1;
+            const int prevB = (prevT >= 0 && prevT < T) ? d.bs[prevT] : 0;
+            for (int b = 0; b < bt; b++)
+                cprev[b] = b < prevB ? ws + (long)(off[prevT] + b) * ldws + 4 * H : d.c0.p + (long)b * d.c0.ld;
+        }
+        backward_pointwise(d.isa, d.kind, H, bt, dhp, lddhp, dh, dc, ws + row0 * ldws, ldws, cprev, hprev + row0 * R,
+                           dg + row0 * GH, dgh + row0 * GH);
+        // dh[0:bt] (bt, R) = dgh (bt, GH) W_hh (GH, R) (+ GRU's direct path already in dh)
+        if (pan && bt <= panelRows)
+            panels_gemm(d.isa, bt, GH, dgh + row0 * GH, GH, pan, npan, dh, R, gru);
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bt, R, GH, 1.0f, dgh + row0 * GH, GH,
+                        d.w_hh.p, (int)d.w_hh.ld, gru ? 1.0f : 0.0f, dh, R);
+    }
+    if (d.dh0.p) copy_rows(N, R, dh, R, d.dh0.p, d.dh0.ld);
+    if (lstm && d.dc0.p) copy_rows(N, H, dc, H, d.dc0.p, d.dc0.ld);
+
+    // whole-sequence gradients
+    if (d.dw_ih.p && I > 0)  // (GH, I) += dg^T (GH, S) x (S, I)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, I, S, 1.0f, dg, GH, d.x.p, (int)d.x.ld, 1.0f,
+                    d.dw_ih.p, (int)d.dw_ih.ld);
+    if (d.dw_hh.p)  // (GH, R) += dgh^T (GH, S) hprev (S, R)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, R, S, 1.0f, dgh, GH, hprev, R, 1.0f, d.dw_hh.p,
+                    (int)d.dw_hh.ld);
+    if (d.db_ih.p) add_column_sums(S, GH, dg, d.db_ih.p, colAcc);
+    if (d.db_hh.p) add_column_sums(S, GH, dgh, d.db_hh.p, colAcc);
+    if (proj && d.dw_hr.p)  // (P, H) += dhAll^T (P, S) (o*tanh c) (S, H)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, P, H, S, 1.0f, dhAll, P, ws + 5 * H, (int)ldws, 1.0f,
+                    d.dw_hr.p, (int)d.dw_hr.ld);
+    if (d.dx.p && I > 0) {  // (S, I) += dg (S, GH) W_ih (GH, I), shared by the directions: last, in turn
+        if (turns) turns->wait_for(k);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, S, I, GH, 1.0f, dg, GH, d.w_ih.p,
+                    (int)d.w_ih.ld, 1.0f, d.dx.p, (int)d.dx.ld);
+    }
+    return RNN_OK;
+}
+
+}  // namespace rnn4j

@@ -1,0 +1,346 @@
+// The forward of one direction (rnn_abi.h has the legend and the header family), after
+// PyTorch's FullLayer and cuDNN:
+//   gi (S, GH) = x W_ih^T + b_ih            one GEMM for all steps (or the parts' W_ih panels)
+//   per step: gh (bt, GH) = h[0:bt] W_hh^T   small-M kernel, W_hh panels, or OpenBLAS
+//             fused pointwise cell (cell_math.h), + b_hh, writes the workspace row, h, c, y
+//             LSTM projection: h[0:bt] = (o*tanh c) W_hr^T, one GEMM
+#pragma once
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "cell_math.h"
+#include "gemm_panels.h"
+#include "rnn_abi.h"
+#include "rnn_step_worker.h"
+
+namespace rnn4j {
+
+// Pointwise part of one forward step for rows [0, bt) and hidden units [j0, j1): gi (bt, GH)
+// input sums incl. b_ih, gh (bt, GH) hidden products without bias, bhh (GH) (zeros when absent),
+// hin (N, R) the previous state, hout (N, R) the new state (may be hin; not written for LSTM with
+// projection), c (N, H) cell state (updated in place), wsp (bt, W) ld ldw this step's workspace
+// rows, y (bt, R) ld ldy this step's output rows (not written for LSTM with projection: done
+// after the projection GEMM). Unit j touches only column j of each gate block, so disjoint unit
+// ranges can run on different threads.
+// LSTM units [j0, j1) of one row: xi, hh (GH) input sums and hidden products, cs (H) cell state
+// in place, w (W) workspace row, hs / yr (R) new state and output (PROJ: o*tanh(c) into w instead).
+template <bool PROJ>
+static RNN4J_INLINE void lstm_units(int H, int j0, int j1, const float* __restrict xi, const float* __restrict hh,
+                                    const float* __restrict bhh, float* __restrict cs, float* __restrict w,
+                                    float* __restrict hs, float* __restrict yr) {
+    for (int j = j0; j < j1; j++) {
+        float i, f, g, o, cn, hv;
+        lstm_forward(xi[j] + hh[j] + bhh[j], xi[H + j] + hh[H + j] + bhh[H + j],
+                     xi[2 * H + j] + hh[2 * H + j] + bhh[2 * H + j], xi[3 * H + j] + hh[3 * H + j] + bhh[3 * H + j],
+                     cs[j], i, f, g, o, cn, hv);
+        w[j] = i;
+        w[H + j] = f;
+        w[2 * H + j] = g;
+        w[3 * H + j] = o;
+        w[4 * H + j] = cn;
+        cs[j] = cn;
+        if (PROJ) {
+            w[5 * H + j] = hv;
+        } else {
+            hs[j] = hv;
+            yr[j] = hv;
+        }
+    }
+}
+
+// The buffers are distinct (restrict, so the loops vectorise without alias checks); with
+// projection hin and hout are one buffer, which LSTM then neither reads nor writes here.
+template <int ISA>
+static RNN4J_INLINE void forward_pointwise_body(int kind, int H, int P, int bt, int j0, int j1,
+                                                const float* __restrict gi, const float* __restrict gh,
+                                                const float* __restrict bhh, const float* __restrict hin,
+                                                float* __restrict hout, float* __restrict c, float* __restrict wsp,
+                                                long ldw, float* __restrict y, long ldy) {
+    const int GH = cell_gates(kind) * H;
+    const int R = P > 0 ? P : H;
+    for (int b = 0; b < bt; b++) {
+        const float* xi = gi + (long)b * GH;  // (GH)
+        const float* hh = gh + (long)b * GH;  // (GH)
+        float* w = wsp + (long)b * ldw;       // (W)
+        const float* hp = hin + (long)b * R;  // (R)
+        float* hs = hout + (long)b * R;       // (R)
+        float* yr = y + (long)b * ldy;        // (R)
+        switch (kind) {
+            case CELL_RNN_TANH:
+                for (int j = j0; j < j1; j++) {
+                    float v = rnn_tanh_forward(xi[j] + hh[j] + bhh[j]);
+                    w[j] = v;
+                    hs[j] = v;
+                    yr[j] = v;
+                }
+                break;
+            case CELL_RNN_RELU:
+                for (int j = j0; j < j1; j++) {
+                    float v = rnn_relu_forward(xi[j] + hh[j] + bhh[j]);
+                    w[j] = v;
+                    hs[j] = v;
+                    yr[j] = v;
+                }
+                break;
+            case CELL_LSTM:
+                // two loops, so neither has a branch in it (the branchy one does not vectorise)
+                if (P > 0) lstm_units<true>(H, j0, j1, xi, hh, bhh, c + (long)b * H, w, hs, yr);
+                else lstm_units<false>(H, j0, j1, xi, hh, bhh, c + (long)b * H, w, hs, yr);
+                break;
+            case CELL_GRU:
+                for (int j = j0; j < j1; j++) {
+                    float hn = hh[2 * H + j] + bhh[2 * H + j];
+                    float r, z, n, hv;
+                    gru_forward(xi[j], xi[H + j], xi[2 * H + j], hh[j] + bhh[j], hh[H + j] + bhh[H + j], hn, hp[j],
+                                r, z, n, hv);
+                    w[j] = r;
+                    w[H + j] = z;
+                    w[2 * H + j] = n;
+                    w[3 * H + j] = hn;
+                    hs[j] = hv;
+                    yr[j] = hv;
+                }
+                break;
+            default: break;
+        }
+    }
+}
+
+// C[:, g*H + j] (M, .) = A (M, K) W[g*H + j, :]^T for every gate g and units j in [j0, j1):
+RNN4J_ISA_DISPATCH_AT(void, forward_pointwise,
+                      (int kind, int H, int P, int bt, int j0, int j1, const float* __restrict gi,
+                       const float* __restrict gh, const float* __restrict bhh, const float* __restrict hin,
+                       float* __restrict hout, float* __restrict c, float* __restrict wsp, long ldw,
+                       float* __restrict y, long ldy),
+                      (kind, H, P, bt, j0, j1, gi, gh, bhh, hin, hout, c, wsp, ldw, y, ldy))
+
+// the gate rows of one unit range (one GEMM when the range is all units).
+static inline void gate_rows_nt(int isa, int M, int G, int H, int j0, int j1, int K, const float* A, long lda,
+                                const float* W, long ldw, float* C, long ldc) {
+    if (j0 == 0 && j1 == H) {
+        linear_nt(isa, M, G * H, K, A, lda, W, ldw, C, ldc);
+        return;
+    }
+    for (int g = 0; g < G; g++) {
+        const long r0 = (long)g * H + j0;
+        linear_nt(isa, M, j1 - j0, K, A, lda, W + r0 * ldw, ldw, C + r0, ldc);
+    }
+}
+
+static const long SPLIT_MIN_FLOATS = 32768;
+
+// One direction's forward as rounds over unit ranges: a round is a step's cell (phase 0: gate
+// GEMMs and pointwise math of units [u[part], u[part+1])) or, for LSTM with projection, a step's
+// projection (phase 1: output columns [pr[part], pr[part+1])). With one part it is the plain
+// single-threaded forward.
+struct FwdPlan {
+    const RnnDir* d;
+    const int* off;  // (T) step offsets
+    float* gi;       // (S, GH) input projection of all steps
+    float* gh;       // (N, GH) hidden products of one step; parts write disjoint columns
+    float* h[2];     // (N, R) state ping-pong without projection (parts read all of h_{t-1});
+                     // with projection h[0] only, the two phases keep reads and writes apart
+    float* c;        // (N, H) cell state, per unit
+    float* stepWs;   // (N, W) one step's workspace in inference, else null
+    const float* bhh;
+    bool giInRound;  // gi is computed by the parts in step 0 (S <= SMALL_M), else beforehand
+    const Panel* panels;  // packed W_hh^T panels (batches above SMALL_M), else null
+    int pan[3];           // part k owns panels [pan[k], pan[k+1])
+    int panelRows;        // steps with at most this many active rows use the panels
+    const Panel* ihPanels;  // packed W_ih^T panels when the parts also compute gi (wide split)
+    int ipan[3];            // part k owns W_ih panels [ipan[k], ipan[k+1])
+    int u[3], pr[3];
+    int s, phase;    // the round
+};
+
+// gi[r][g*H + j] += b_ih[g*H + j] for every row r < S, gate g and unit j in [j0, j1).
+static inline void add_bias_units(int S, int G, int H, int j0, int j1, const float* bih, float* gi, int GH) {
+    for (int r = 0; r < S; r++) {
+        float* g = gi + (long)r * GH;
+        for (int k = 0; k < G; k++)
+            for (int j = k * H + j0; j < k * H + j1; j++) g[j] += bih[j];
+    }
+}
+
+static void forward_part(void* arg, int part) {
+    const FwdPlan& pl = *static_cast<const FwdPlan*>(arg);
+    const RnnDir& d = *pl.d;
+    const int H = d.H, P = d.P, R = d.R, GH = d.GH, N = d.N;
+    const bool proj = d.kind == CELL_LSTM && P > 0;
+    const int t = d.reverse ? d.T - 1 - pl.s : pl.s;
+    const int bt = d.bs[t];
+    const long row0 = pl.off[t];
+    float* wsp = pl.stepWs ? pl.stepWs : d.ws.p + row0 * d.ws.ld;  // (bt, W)
+    const long ldw = pl.stepWs ? d.W : d.ws.ld;
+    float* yrow = d.y.p + row0 * d.y.ld;  // (bt, R)
+    if (pl.phase == 2) {
+        // gi (S, GH) for this part's units from the W_ih panels, 256 rows of x at a time so that
+        // a block of x stays in cache across the part's panels; then + b_ih
+        const int j0 = pl.u[part], j1 = pl.u[part + 1];
+        if (j1 <= j0) return;
+        for (int r0 = 0; r0 < d.S; r0 += 256) {
+            const int rows = std::min(256, d.S - r0);
+            panels_gemm(d.isa, rows, d.I, d.x.p + (long)r0 * d.x.ld, d.x.ld, pl.ihPanels + pl.ipan[part],
+                        pl.ipan[part + 1] - pl.ipan[part], pl.gi + (long)r0 * GH, GH, false);
+        }
+        if (const float* bih = d.b_ih.p) add_bias_units(d.S, d.G, H, j0, j1, bih, pl.gi, GH);
+        return;
+    }
+    if (pl.phase == 1) {
+        // h[0:bt, q0:q1) = (o*tanh c) (bt, H) W_hr[q0:q1)^T, and the same into y
+        const int q0 = pl.pr[part], q1 = pl.pr[part + 1];
+        if (q1 <= q0) return;
+        float* h = pl.h[0];
+        linear_nt(d.isa, bt, q1 - q0, H, wsp + 5 * H, ldw, d.w_hr.p + (long)q0 * d.w_hr.ld, d.w_hr.ld, h + q0, R);
+        copy_rows(bt, q1 - q0, h + q0, R, yrow + q0, d.y.ld);
+        return;
+    }
+    const int j0 = pl.u[part], j1 = pl.u[part + 1];
+    if (j1 <= j0) return;
+    if (pl.giInRound && pl.s == 0) {
+        // gi (S, GH) for this part's units: x W_ih^T + b_ih
+        gate_rows_nt(d.isa, d.S, d.G, H, j0, j1, d.I, d.x.p, d.x.ld, d.w_ih.p, d.w_ih.ld, pl.gi, GH);
+        if (const float* bih = d.b_ih.p) add_bias_units(d.S, d.G, H, j0, j1, bih, pl.gi, GH);
+    }
+    const float* hin = proj ? pl.h[0] : pl.h[pl.s & 1];
+    float* hout = proj ? pl.h[0] : pl.h[(pl.s + 1) & 1];
+    // rows not active at t keep their state: in reverse, the rows that become active later
+    // (shorter sequences) still hold h0, which is where such a sequence starts.
+    if (pl.panels && bt <= pl.panelRows)
+        panels_gemm(d.isa, bt, R, hin, R, pl.panels + pl.pan[part], pl.pan[part + 1] - pl.pan[part], pl.gh, GH, false);
+    else gate_rows_nt(d.isa, bt, d.G, H, j0, j1, R, hin, R, d.w_hh.p, d.w_hh.ld, pl.gh, GH);
+    forward_pointwise(d.isa, d.kind, H, P, bt, j0, j1, pl.gi + row0 * GH, pl.gh, pl.bhh, hin, hout, pl.c, wsp, ldw, yrow,
+                      d.y.ld);
+    if (hout != hin)
+        for (int b = bt; b < N; b++)
+            std::memcpy(hout + (long)b * R + j0, hin + (long)b * R + j0, sizeof(float) * (j1 - j0));
+}
+
+// Panel boundaries bounds[3] of the two parts' unit ranges u[3] (part k owns panels
+// [bounds[k], bounds[k+1])), all zero when !used; returns the total.
+static int count_part_panels(int pw, bool used, int G, int H, const int* u, int* bounds) {
+    bounds[0] = 0;
+    bounds[1] = used ? make_panels(pw, G, H, u[0], u[1], 0, nullptr, 0, nullptr, nullptr) : 0;
+    bounds[2] = bounds[1] + (used ? make_panels(pw, G, H, u[1], u[2], 0, nullptr, 0, nullptr, nullptr) : 0);
+    return bounds[2];
+}
+
+// Packs W (GH, K) into the panels counted by count_part_panels, carved from a.
+static const Panel* pack_part_panels(Arena& a, int pw, int G, int H, const int* u, const int* bounds, int K, const float* W,
+                                     long ldw) {
+    static_assert(sizeof(Panel) % sizeof(float) == 0, "Panel carved from float memory");
+    Panel* pan = reinterpret_cast<Panel*>(a.take((size_t)bounds[2] * sizeof(Panel) / sizeof(float)));
+    float* buf = a.take((size_t)bounds[2] * K * pw);
+    make_panels(pw, G, H, u[0], u[1], K, W, ldw, pan, buf);
+    make_panels(pw, G, H, u[1], u[2], K, W, ldw, pan + bounds[1], buf + (size_t)bounds[1] * K * pw);
+    return pan;
+}
+
+// Splits the steps of a forward between this thread and the step worker?
+static bool want_split(const RnnDir& d, int threads) {
+    if (threads < 2 || d.H < 32) return false;
+    // wide split: the two parts run every step on their own panels, gi included, so the forward
+    // makes no threaded OpenBLAS call (whose pool threads would spin on the worker's core). Only
+    // with a budget of exactly two threads: the worker is one thread, and with more cores
+    // OpenBLAS's own threads over the whole batch are the better use of them.
+    if (d.N > SMALL_M) return threads == 2 && (long)d.N * d.GH * d.R >= 8L * SPLIT_MIN_FLOATS;
+    const long perStep = (long)d.GH * (d.R + (d.S <= SMALL_M ? d.I : 0)) + (long)d.P * d.H;
+    return perStep >= SPLIT_MIN_FLOATS;
+}
+
+// threads: the budget of this direction (OpenBLAS for the whole-sequence GEMM; 2 or more also
+// lets small-batch steps use the step worker).
+static int forward_dir(const RnnDir& d, int threads) {
+    const int T = d.T, N = d.N, S = d.S, I = d.I, H = d.H, P = d.P, R = d.R, GH = d.GH, W = d.W;
+    const bool lstm = d.kind == CELL_LSTM, proj = lstm && P > 0;
+    const int pw = panel_width(d.isa);
+
+    FwdPlan pl;
+    const bool splittable = want_split(d, threads);
+    StepWorker* worker = splittable ? StepWorker::acquire() : nullptr;
+    const bool split = worker != nullptr;
+    // part 0 gets the first half of the units (a multiple of 16, for whole vectors) and of the
+    // projection outputs; without the worker one part takes everything
+    const int uh = split ? (H / 2 + 8) / 16 * 16 : H;
+    const int ph = split ? (P / 2 + 2) / 4 * 4 : P;
+    pl.u[0] = 0, pl.u[1] = uh, pl.u[2] = H;
+    pl.pr[0] = 0, pl.pr[1] = ph, pl.pr[2] = P;
+    pl.giInRound = split && S <= SMALL_M;
+    // Batches above SMALL_M: W_hh^T packed once into panels, each part's panels contiguous,
+    // used by the steps with few enough active rows (all steps in a wide split, where W_ih^T is
+    // packed too). Whether to use them depends on the layer's shape and thread budget only,
+    // never on whether the worker was free: a call that finds it taken computes the same panels
+    // alone, so concurrent and serial calls agree bit for bit.
+    const bool wide = splittable && N > SMALL_M;
+    pl.panelRows = wide ? (1 << 30) : panel_rows_limit(threads);
+    const bool packed = N > SMALL_M && d.bs[T - 1] <= pl.panelRows;
+    const int npan = count_part_panels(pw, packed, d.G, H, pl.u, pl.pan);
+    const int nipan = count_part_panels(pw, wide, d.G, H, pl.u, pl.ipan);
+
+    Arena a;
+    const bool ownWs = d.ws.p == nullptr;
+    size_t need = Arena::round(T) + Arena::round((size_t)S * GH) + Arena::round((size_t)N * GH) +
+                  Arena::round((size_t)N * R) * 2 + (lstm ? Arena::round((size_t)N * H) : 0) + Arena::round(GH) +
+                  (ownWs ? Arena::round((size_t)N * W) : 0) +
+                  panels_floats(pw, npan, R) + panels_floats(pw, nipan, I);
+    if (!a.alloc(need)) {
+        if (worker) worker->release();
+        return RNN_OUT_OF_MEMORY;
+    }
+    pl.d = &d;
+    int* off = reinterpret_cast<int*>(a.take(T));
+    pl.off = off;
+    pl.gi = a.take((size_t)S * GH);
+    pl.gh = a.take((size_t)N * GH);
+    pl.h[0] = a.take((size_t)N * R);
+    pl.h[1] = a.take((size_t)N * R);
+    pl.c = lstm ? a.take((size_t)N * H) : nullptr;
+    float* zeros = a.take(GH);  // (GH) stands in for an absent b_hh
+    pl.stepWs = ownWs ? a.take((size_t)N * W) : nullptr;
+    step_offsets(T, d.bs, off);
+    std::memset(zeros, 0, sizeof(float) * GH);
+    pl.bhh = d.b_hh.p ? d.b_hh.p : zeros;
+    pl.panels = packed ? pack_part_panels(a, pw, d.G, H, pl.u, pl.pan, R, d.w_hh.p, d.w_hh.ld) : nullptr;
+    pl.ihPanels = wide ? pack_part_panels(a, pw, d.G, H, pl.u, pl.ipan, I, d.w_ih.p, d.w_ih.ld) : nullptr;
+
+    if (wide) {
+        pl.s = 0;
+        pl.phase = 2;
+        if (split) worker->round(forward_part, &pl);
+        else forward_part(&pl, 0);
+    } else if (!pl.giInRound) {
+        // gi = x W_ih^T + b_ih, all steps at once
+        linear_nt(d.isa, S, GH, I, d.x.p, d.x.ld, d.w_ih.p, d.w_ih.ld, pl.gi, GH);
+        if (const float* bih = d.b_ih.p) {
+            for (int s = 0; s < S; s++) {
+                float* g = pl.gi + (long)s * GH;
+                for (int j = 0; j < GH; j++) g[j] += bih[j];
+            }
+        }
+    }
+    copy_rows(N, R, d.h0.p, d.h0.ld, pl.h[0], R);
+    if (!proj) copy_rows(N, R, d.h0.p, d.h0.ld, pl.h[1], R);
+    if (lstm) copy_rows(N, H, d.c0.p, d.c0.ld, pl.c, H);
+
+    // while the two parts run, the projection's OpenBLAS calls (if any) take one thread each
+    if (split) blas_threads(1);
+    for (int s = 0; s < T; s++) {
+        pl.s = s;
+        for (pl.phase = 0; pl.phase < (proj ? 2 : 1); pl.phase++) {
+            if (split) worker->round(forward_part, &pl);
+            else forward_part(&pl, 0);
+        }
+    }
+    if (split) {
+        blas_threads(threads);
+        worker->release();
+    }
+    copy_rows(N, R, pl.h[proj ? 0 : T & 1], R, d.h_n.p, d.h_n.ld);
+    if (lstm) copy_rows(N, H, pl.c, H, d.c_n.p, d.c_n.ld);
+    return RNN_OK;
+}
+
+}  // namespace rnn4j
