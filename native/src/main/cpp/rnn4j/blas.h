@@ -15,9 +15,10 @@ namespace rnn4j {
 // op(A)[i, q] = a[i * a_rs + q * a_cs], which covers both transposes of A.
 // OpenBLAS spends ~100 us of fixed cost on M = 1 at N = 1024 (thread hand-off and packing);
 // this streams each row of B once per call and keeps the M output rows in L1. The inner j loop
-// is a plain axpy the compiler vectorises for each clone.
-RNN4J_CLONES static void gemm_small_m_nn(int m, int n, int k, float alpha, const float* a, i64 a_rs, i64 a_cs, const float* b,
-                                         int ldb, float beta, float* c, int ldc) {
+// is a plain axpy the compiler vectorises for each ISA path's build (isa.h).
+template <int ISA>
+static RNN4J_INLINE void gemm_small_m_nn_body(int m, int n, int k, float alpha, const float* a, i64 a_rs, i64 a_cs,
+                                              const float* b, int ldb, float beta, float* c, int ldc) {
     for (int i = 0; i < m; i++) {
         float* ci = c + (i64) i * ldc;
         if (beta == 0.0f) for (int j = 0; j < n; j++) ci[j] = 0.0f;
@@ -37,6 +38,10 @@ RNN4J_CLONES static void gemm_small_m_nn(int m, int n, int k, float alpha, const
         }
     }
 }
+RNN4J_ISA_DISPATCH(void, gemm_small_m_nn,
+                   (int m, int n, int k, float alpha, const float* a, i64 a_rs, i64 a_cs, const float* b, int ldb,
+                    float beta, float* c, int ldc),
+                   (m, n, k, alpha, a, a_rs, a_cs, b, ldb, beta, c, ldc))
 
 inline void gemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float* a, int lda, i64 stride_a,
                  const float* b, int ldb, i64 stride_b, float beta, float* c, int ldc, i64 stride_c, int batch) {

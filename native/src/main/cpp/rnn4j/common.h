@@ -8,15 +8,27 @@
 #include <cstdint>
 #include <cstring>
 
+#include "isa.h"
+
 #ifdef __CUDACC__
 #define RNN4J_HD __host__ __device__
 #else
 #define RNN4J_HD
 #endif
 
-// Runtime ISA dispatch for hot loops: g++ compiles the function three times and an ifunc
-// resolver picks one at load time. JavaCPP's baseline is -march=x86-64 (SSE2), so without this
-// the loops would never use AVX. x86-64-v4 = AVX-512 (F/BW/DQ/VL), v3 = AVX2 + FMA.
+// The scalar math below (and elementwise.h's unary_op / binary_op) is called from kernels' ISA
+// builds (isa.h); on the CPU it is always inlined, so it is compiled inside each build. A plain
+// `inline` copy left out of line (g++ does that when a TU has many callers) is the baseline's:
+// scalar, no FMA, and the calling loop no longer vectorises.
+#ifdef __CUDACC__
+#define RNN4J_HD_INLINE RNN4J_HD inline
+#else
+#define RNN4J_HD_INLINE RNN4J_INLINE
+#endif
+
+// Legacy load-time ISA dispatch (GCC target_clones: three builds, an ifunc resolver picks one
+// at load time; x86-64-v4 = AVX-512 F/BW/DQ/VL, v3 = AVX2 + FMA). Kept only for kernels not yet
+// moved to isa.h's explicit run-time dispatch (RNN4J_ISA_DISPATCH), which new kernels use.
 #if defined(__x86_64__) && !defined(__CUDACC__) && defined(__GNUC__) && !defined(__clang__)
 #define RNN4J_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
@@ -27,7 +39,7 @@ namespace rnn4j {
 
 typedef std::int64_t i64;
 
-RNN4J_HD inline float bits_to_float(std::int32_t i) {
+RNN4J_HD_INLINE float bits_to_float(std::int32_t i) {
 #ifdef __CUDA_ARCH__
     return __int_as_float(i);
 #else
@@ -37,12 +49,12 @@ RNN4J_HD inline float bits_to_float(std::int32_t i) {
 #endif
 }
 
-RNN4J_HD inline bool is_nan(float x) {
+RNN4J_HD_INLINE bool is_nan(float x) {
     return x != x;
 }
 
 // 2^n for integer-valued n in [-75, 64]: always a normal float, built from its exponent bits.
-RNN4J_HD inline float pow2i(std::int32_t n) {
+RNN4J_HD_INLINE float pow2i(std::int32_t n) {
     return bits_to_float((n + 127) << 23);
 }
 
@@ -51,7 +63,7 @@ RNN4J_HD inline float pow2i(std::int32_t n) {
 // Bound <= 2 ulp (measured 0.99 ulp on a 2e6-point sweep of [-87, 88.7], NativeMathTest).
 // Gradual underflow is kept: 2^n is applied as two normal halves, so results
 // below FLT_MIN round once into the denormals; overflow gives +inf; NaN propagates.
-RNN4J_HD inline float exp_approx(float x) {
+RNN4J_HD_INLINE float exp_approx(float x) {
     float xc = is_nan(x) ? 0.0f : x;
     xc = xc < -104.0f ? -104.0f : xc;
     xc = xc > 89.0f ? 89.0f : xc;
@@ -77,7 +89,7 @@ RNN4J_HD inline float exp_approx(float x) {
 // tanh(x): Cephes tanhf. |x| < 0.625: odd polynomial (no cancellation near 0); otherwise
 // 1 - 2/(e^{2|x|} + 1) with the sign put back. Both branches are computed and selected so
 // the loop vectorises. Bound <= 3 ulp (measured 1.33 ulp over [-10, 10], NativeMathTest).
-RNN4J_HD inline float tanh_approx(float x) {
+RNN4J_HD_INLINE float tanh_approx(float x) {
     float ax = x < 0.0f ? -x : x;
     float z = x * x;
     float p = -5.70498872745e-3f;
@@ -95,7 +107,7 @@ RNN4J_HD inline float tanh_approx(float x) {
 
 // sigmoid(x) = 1 / (1 + e^{-x}); e^{-x} = inf for x << 0 gives exactly 0. Bound <= 3 ulp
 // (measured 2.38 ulp over [-80, 30], NativeMathTest).
-RNN4J_HD inline float sigmoid_approx(float x) {
+RNN4J_HD_INLINE float sigmoid_approx(float x) {
     return 1.0f / (1.0f + exp_approx(-x));
 }
 

@@ -4,8 +4,9 @@
 // Every operand is (base pointer, one stride per dim) over the output's shape; broadcast dims
 // have stride 0. Dims are collapsed first (size-1 dims dropped, adjacent dims merged where every
 // operand's strides allow), so most calls become one contiguous loop or a few rows of one.
-// The innermost run is handed to a contiguous (or stride-0 broadcast) loop compiled for
-// AVX-512 / AVX2 / SSE2 with runtime dispatch; anything else takes a scalar strided loop.
+// The innermost run is handed to a contiguous (or stride-0 broadcast) loop built for AVX-512 /
+// AVX2 / SSE2 and picked per call on the active ISA path (isa.h); anything else takes a scalar
+// strided loop.
 // No threads here: OpenBLAS owns the cores, and these loops are memory-bound.
 #pragma once
 
@@ -24,7 +25,7 @@ enum BinaryCode { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_POW, B_GT, B_GE, B
                   B_RDIV };
 
 template <int OP>
-RNN4J_HD inline float unary_op(float x) {
+RNN4J_HD_INLINE float unary_op(float x) {
     switch (OP) {
         case U_NEG: return -x;
         case U_EXP: return exp_approx(x);
@@ -42,7 +43,7 @@ RNN4J_HD inline float unary_op(float x) {
 }
 
 template <int OP>
-RNN4J_HD inline float binary_op(float a, float b) {
+RNN4J_HD_INLINE float binary_op(float a, float b) {
     switch (OP) {
         case B_ADD: return a + b;
         case B_SUB: return a - b;
@@ -65,12 +66,13 @@ RNN4J_HD inline float binary_op(float a, float b) {
 // ---- contiguous inner loops (vectorised) ---------------------------------------------------
 
 template <int OP>
-inline void unary_run(float* o, const float* x, i64 n) {
+RNN4J_INLINE void unary_run(float* o, const float* x, i64 n) {
     for (i64 i = 0; i < n; i++) o[i] = unary_op<OP>(x[i]);
 }
 
 // o (n) = op(x (n)), both contiguous
-RNN4J_CLONES static void unary_contig(int op, float* o, const float* x, i64 n) {
+template <int ISA>
+static RNN4J_INLINE void unary_contig_body(int op, float* o, const float* x, i64 n) {
     switch (op) {
         case U_NEG: unary_run<U_NEG>(o, x, n); break;
         case U_EXP: unary_run<U_EXP>(o, x, n); break;
@@ -86,10 +88,11 @@ RNN4J_CLONES static void unary_contig(int op, float* o, const float* x, i64 n) {
         default: unary_run<U_STEP>(o, x, n); break;
     }
 }
+RNN4J_ISA_DISPATCH(void, unary_contig, (int op, float* o, const float* x, i64 n), (op, o, x, n))
 
 // sa, sb in {0, 1}: 1 = contiguous run, 0 = one broadcast value
 template <int OP>
-inline void binary_run(float* o, const float* a, i64 sa, const float* b, i64 sb, i64 n) {
+RNN4J_INLINE void binary_run(float* o, const float* a, i64 sa, const float* b, i64 sb, i64 n) {
     if (sa == 1 && sb == 1) {
         for (i64 i = 0; i < n; i++) o[i] = binary_op<OP>(a[i], b[i]);
     } else if (sa == 1) {
@@ -104,7 +107,8 @@ inline void binary_run(float* o, const float* a, i64 sa, const float* b, i64 sb,
     }
 }
 
-RNN4J_CLONES static void binary_contig(int op, float* o, const float* a, i64 sa, const float* b, i64 sb, i64 n) {
+template <int ISA>
+static RNN4J_INLINE void binary_contig_body(int op, float* o, const float* a, i64 sa, const float* b, i64 sb, i64 n) {
     switch (op) {
         case B_ADD: binary_run<B_ADD>(o, a, sa, b, sb, n); break;
         case B_SUB: binary_run<B_SUB>(o, a, sa, b, sb, n); break;
@@ -122,25 +126,34 @@ RNN4J_CLONES static void binary_contig(int op, float* o, const float* a, i64 sa,
         default: binary_run<B_RDIV>(o, a, sa, b, sb, n); break;
     }
 }
+RNN4J_ISA_DISPATCH(void, binary_contig, (int op, float* o, const float* a, i64 sa, const float* b, i64 sb, i64 n),
+                   (op, o, a, sa, b, sb, n))
 
 // o = a + alpha * b; sa, sb in {0, 1}
-RNN4J_CLONES static void axpy_contig(float* o, const float* a, i64 sa, const float* b, i64 sb, float alpha, i64 n) {
+template <int ISA>
+static RNN4J_INLINE void axpy_contig_body(float* o, const float* a, i64 sa, const float* b, i64 sb, float alpha, i64 n) {
     if (sa == 1 && sb == 1) {
         for (i64 i = 0; i < n; i++) o[i] = a[i] + alpha * b[i];
     } else {
         for (i64 i = 0; i < n; i++) o[i] = a[i * sa] + alpha * b[i * sb];
     }
 }
+RNN4J_ISA_DISPATCH(void, axpy_contig, (float* o, const float* a, i64 sa, const float* b, i64 sb, float alpha, i64 n),
+                   (o, a, sa, b, sb, alpha, n))
 
 // o = c != 0 ? a : b; all strides in {0, 1}
-RNN4J_CLONES static void where_contig(float* o, const float* c, i64 sc, const float* a, i64 sa, const float* b,
-                                      i64 sb, i64 n) {
+template <int ISA>
+static RNN4J_INLINE void where_contig_body(float* o, const float* c, i64 sc, const float* a, i64 sa, const float* b,
+                                           i64 sb, i64 n) {
     if (sc == 1 && sa == 1 && sb == 1) {
         for (i64 i = 0; i < n; i++) o[i] = c[i] != 0.0f ? a[i] : b[i];
     } else {
         for (i64 i = 0; i < n; i++) o[i] = c[i * sc] != 0.0f ? a[i * sa] : b[i * sb];
     }
 }
+RNN4J_ISA_DISPATCH(void, where_contig,
+                   (float* o, const float* c, i64 sc, const float* a, i64 sa, const float* b, i64 sb, i64 n),
+                   (o, c, sc, a, sa, b, sb, n))
 
 // ---- strided N-d walk ---------------------------------------------------------------------
 

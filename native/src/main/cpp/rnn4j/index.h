@@ -16,9 +16,11 @@ inline void index_select(float* out, const float* x, int outer, int n, int inner
 }
 
 // out (O, I) += g (I), one row
-RNN4J_CLONES static void add_row(float* out, const float* g, i64 inner) {
+template <int ISA>
+static RNN4J_INLINE void add_row_body(float* out, const float* g, i64 inner) {
     for (i64 i = 0; i < inner; i++) out[i] += g[i];
 }
+RNN4J_ISA_DISPATCH(void, add_row, (float* out, const float* g, i64 inner), (out, g, inner))
 
 // out (O, N, I) += g (O, J, I) at rows idx (J); rows may repeat, so strictly sequential
 inline void index_add(float* out, const float* g, int outer, int n, int inner, const int* idx, int nidx) {

@@ -1,6 +1,6 @@
 // Fused optimizer steps over one parameter tensor (all buffers contiguous, numel n).
 // Formulas and operation order mirror org.rnn4j.backend.OptimizerStep / ReferenceBackend, so
-// results agree to the last ulp or two (FMA contraction under the AVX2/AVX-512 clones may
+// results agree to the last ulp or two (FMA contraction in the AVX2/AVX-512 builds, isa.h, may
 // round once where Java rounds twice).
 #pragma once
 
@@ -13,8 +13,9 @@ namespace rnn4j {
 enum OptimCode { O_SGD, O_ADAM, O_ADAMW };
 
 // p (n) -= lr * g'; buf (n) is the momentum buffer (unused when momentum == 0)
-RNN4J_CLONES static void sgd_step(float* p, const float* g, float* buf, i64 n, float lr, float momentum,
-                                  float dampening, int nesterov, float wd, int first) {
+template <int ISA>
+static RNN4J_INLINE void sgd_step_body(float* p, const float* g, float* buf, i64 n, float lr, float momentum,
+                                       float dampening, int nesterov, float wd, int first) {
     if (momentum == 0.0f) {
         for (i64 i = 0; i < n; i++) p[i] -= lr * (g[i] + wd * p[i]);
         return;
@@ -27,11 +28,16 @@ RNN4J_CLONES static void sgd_step(float* p, const float* g, float* buf, i64 n, f
         p[i] -= lr * gi;
     }
 }
+RNN4J_ISA_DISPATCH(void, sgd_step,
+                   (float* p, const float* g, float* buf, i64 n, float lr, float momentum, float dampening,
+                    int nesterov, float wd, int first),
+                   (p, g, buf, n, lr, momentum, dampening, nesterov, wd, first))
 
 // Adam / AdamW; m, v (n) are the first and second moments. Bias corrections in double, as in
 // the reference.
-RNN4J_CLONES static void adam_step(float* p, const float* g, float* m, float* v, i64 n, float lr, float wd,
-                                   float b1, float b2, float eps, double bc1, double bc2, int decoupled) {
+template <int ISA>
+static RNN4J_INLINE void adam_step_body(float* p, const float* g, float* m, float* v, i64 n, float lr, float wd,
+                                        float b1, float b2, float eps, double bc1, double bc2, int decoupled) {
     const double step_size = (double) lr / bc1;
     const double sqrt_bc2 = std::sqrt(bc2);
     const float keep = 1 - lr * wd;
@@ -48,6 +54,10 @@ RNN4J_CLONES static void adam_step(float* p, const float* g, float* m, float* v,
         p[i] = pi - (float) (step_size * (double) mi / denom);
     }
 }
+RNN4J_ISA_DISPATCH(void, adam_step,
+                   (float* p, const float* g, float* m, float* v, i64 n, float lr, float wd, float b1, float b2,
+                    float eps, double bc1, double bc2, int decoupled),
+                   (p, g, m, v, n, lr, wd, b1, b2, eps, bc1, bc2, decoupled))
 
 inline void optimizer_step(int kind, float* p, const float* g, float* s1, float* s2, i64 n, float lr,
                            float momentum, float dampening, int nesterov, float wd, float b1, float b2, float eps,

@@ -17,36 +17,65 @@ namespace rnn4j {
 
 enum ReduceCode { R_SUM, R_MAX, R_MIN, R_ARGMAX, R_ARGMIN };
 
-typedef float v16f __attribute__((vector_size(64)));
-typedef double v8d __attribute__((vector_size(64)));
+// sum of x[i] (SQUARES = 0) or x[i]^2 (SQUARES = 1) over contiguous x (n), in double.
+// 16 double lanes, lane j summing x[i + j] over the blocks of 16; then s = sum over k < 8 of
+// (lane k + lane k+8), in k order; then the tail in order. The lanes sit in the path's own
+// registers (8 doubles per zmm, 4 per ymm, 2 per xmm), never wider, so they stay in registers;
+// the result is the same on every path (each lane's additions are the same, and a float's square
+// is exact in double, so FMA contraction changes nothing). Always inline, so it is compiled
+// inside each path's build of sum_contig / sum_squares_contig.
+template <int ISA> struct SumLanes;
+template <> struct SumLanes<ISA_AVX512> {
+    typedef double D __attribute__((vector_size(64)));
+    typedef float F __attribute__((vector_size(32)));
+};
+template <> struct SumLanes<ISA_AVX2> {
+    typedef double D __attribute__((vector_size(32)));
+    typedef float F __attribute__((vector_size(16)));
+};
+template <> struct SumLanes<ISA_BASELINE> {
+    typedef double D __attribute__((vector_size(16)));
+    typedef float F __attribute__((vector_size(8)));
+};
 
-// sum of x[i] (SQUARES = 0) or x[i]^2 (SQUARES = 1) over contiguous x (n), in double
-template <int SQUARES>
-inline double sum_run(const float* x, i64 n) {
-    v8d acc0 = {0, 0, 0, 0, 0, 0, 0, 0}, acc1 = acc0;
+template <int ISA, int SQUARES>
+RNN4J_INLINE double sum_run(const float* x, i64 n) {
+    typedef typename SumLanes<ISA>::D D;
+    typedef typename SumLanes<ISA>::F F;
+    constexpr int LD = (int) (sizeof(D) / sizeof(double)), G = 16 / LD;  // lanes per register, registers
+    // whole-vector operations on acc only (element access would keep it in memory, see peak.h)
+    const D zero = {};
+    D acc[G];
+#pragma GCC unroll 8
+    for (int g = 0; g < G; g++) acc[g] = zero;
     i64 i = 0;
     for (; i + 16 <= n; i += 16) {
-        v16f v;
-        std::memcpy(&v, x + i, sizeof v);
-        v8d lo = __builtin_convertvector(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7), v8d);
-        v8d hi = __builtin_convertvector(__builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15), v8d);
-        if (SQUARES) {
-            acc0 += lo * lo;
-            acc1 += hi * hi;
-        } else {
-            acc0 += lo;
-            acc1 += hi;
+#pragma GCC unroll 8
+        for (int g = 0; g < G; g++) {
+            F f;
+            std::memcpy(&f, x + i + g * LD, sizeof f);
+            const D d = __builtin_convertvector(f, D);
+            if (SQUARES) acc[g] += d * d;
+            else acc[g] += d;
         }
     }
-    acc0 += acc1;
     double s = 0;
-    for (int k = 0; k < 8; k++) s += acc0[k];
+#pragma GCC unroll 4
+    for (int g = 0; g < G / 2; g++) {
+        const D t = acc[g] + acc[g + G / 2];  // lanes g*LD.. (k) plus lanes g*LD+8.. (k+8)
+#pragma GCC unroll 8
+        for (int l = 0; l < LD; l++) s += t[l];
+    }
     for (; i < n; i++) s += SQUARES ? (double) x[i] * x[i] : (double) x[i];
     return s;
 }
 
-RNN4J_CLONES static double sum_contig(const float* x, i64 n) { return sum_run<0>(x, n); }
-RNN4J_CLONES static double sum_squares_contig(const float* x, i64 n) { return sum_run<1>(x, n); }
+template <int ISA>
+static RNN4J_INLINE double sum_contig_body(const float* x, i64 n) { return sum_run<ISA, 0>(x, n); }
+RNN4J_ISA_DISPATCH(double, sum_contig, (const float* x, i64 n), (x, n))
+template <int ISA>
+static RNN4J_INLINE double sum_squares_contig_body(const float* x, i64 n) { return sum_run<ISA, 1>(x, n); }
+RNN4J_ISA_DISPATCH(double, sum_squares_contig, (const float* x, i64 n), (x, n))
 
 inline double sum_all(const float* x, i64 n) { return sum_contig(x, n); }
 inline double sum_squares(const float* x, i64 n) { return sum_squares_contig(x, n); }
@@ -58,9 +87,11 @@ inline double sum_squares_multi(const std::int64_t* x, const std::int64_t* n, in
     return s;
 }
 
-RNN4J_CLONES static void scale_contig(float* x, i64 n, float f) {
+template <int ISA>
+static RNN4J_INLINE void scale_contig_body(float* x, i64 n, float f) {
     for (i64 i = 0; i < n; ++i) x[i] *= f;
 }
+RNN4J_ISA_DISPATCH(void, scale_contig, (float* x, i64 n, float f), (x, n, f))
 
 // x_i *= f for every tensor of a set (the clipping scale) in one call.
 inline void scale_multi(const std::int64_t* x, const std::int64_t* n, int count, float f) {
@@ -68,9 +99,11 @@ inline void scale_multi(const std::int64_t* x, const std::int64_t* n, int count,
 }
 
 // acc (I) += x (I) in double: one row of an (N, I) column sum
-RNN4J_CLONES static void accumulate_row(double* acc, const float* x, i64 inner) {
+template <int ISA>
+static RNN4J_INLINE void accumulate_row_body(double* acc, const float* x, i64 inner) {
     for (i64 i = 0; i < inner; i++) acc[i] += (double) x[i];
 }
+RNN4J_ISA_DISPATCH(void, accumulate_row, (double* acc, const float* x, i64 inner), (acc, x, inner))
 
 // out (O, I) = reduce over N of x (O, N, I). MAX/MIN propagate the first NaN met, like the
 // reference; ARG* return the first index of the extreme (ties keep the earliest) as a float.
@@ -124,12 +157,15 @@ inline int reduce(int op, float* out, const float* x, int outer, int n, int inne
 }
 
 // o (n) = exp(x (n) - shift)
-RNN4J_CLONES static void exp_shifted(float* o, const float* x, float shift, i64 n) {
+template <int ISA>
+static RNN4J_INLINE void exp_shifted_body(float* o, const float* x, float shift, i64 n) {
     for (i64 i = 0; i < n; i++) o[i] = exp_approx(x[i] - shift);
 }
+RNN4J_ISA_DISPATCH(void, exp_shifted, (float* o, const float* x, float shift, i64 n), (o, x, shift, n))
 
 // max over contiguous x (n); NaN if any element is NaN
-RNN4J_CLONES static float max_contig(const float* x, i64 n) {
+template <int ISA>
+static RNN4J_INLINE float max_contig_body(const float* x, i64 n) {
     float m = -INFINITY;
     bool nan = false;
     for (i64 i = 0; i < n; i++) {
@@ -138,6 +174,7 @@ RNN4J_CLONES static float max_contig(const float* x, i64 n) {
     }
     return nan ? NAN : m;
 }
+RNN4J_ISA_DISPATCH(float, max_contig, (const float* x, i64 n), (x, n))
 
 // log(sum_i exp(x_i - mx)) over contiguous x (n), in double; uses scratch (>= 256 floats).
 // Callers keep mx apart and compute (x - mx) - this: x - mx is exact near the maximum, so the
