@@ -20,30 +20,30 @@ namespace rnn4j {
 // Cell kinds: the codes of org.rnn4j.backend.CellKind (its ordinal), shared with Java.
 enum CellCode { CELL_RNN_TANH = 0, CELL_RNN_RELU = 1, CELL_LSTM = 2, CELL_GRU = 3 };
 
-RNN4J_HD inline int cell_gates(int kind) {
+RNN4J_HD_INLINE int cell_gates(int kind) {
     return kind == CELL_LSTM ? 4 : kind == CELL_GRU ? 3 : 1;
 }
 
 // Floats per packed row of the saved-activation workspace, as CellKind.workspaceRow:
 // RNN h (H); LSTM i,f,g,o (4H), c (H), with projection also o*tanh(c) (H); GRU r,z,n, W_hn h + b_hn (4H).
-RNN4J_HD inline int cell_workspace_row(int kind, int hidden, int proj) {
+RNN4J_HD_INLINE int cell_workspace_row(int kind, int hidden, int proj) {
     return kind == CELL_LSTM ? 5 * hidden + (proj > 0 ? hidden : 0) : kind == CELL_GRU ? 4 * hidden : hidden;
 }
 
 // ---- forward, one hidden unit -------------------------------------------------------------
 
-RNN4J_HD inline float rnn_tanh_forward(float pre) {
+RNN4J_HD_INLINE float rnn_tanh_forward(float pre) {
     return tanh_approx(pre);
 }
 
 // relu keeps NaN as NaN, like torch.relu and Java's Math.max.
-RNN4J_HD inline float rnn_relu_forward(float pre) {
+RNN4J_HD_INLINE float rnn_relu_forward(float pre) {
     return pre < 0.0f ? 0.0f : pre;
 }
 
 // pi, pf, pg, po: full pre-activation sums of the four gates; c_prev the cell state.
 // Outputs the activated gates, the new cell state c and h = o * tanh(c) (before any projection).
-RNN4J_HD inline void lstm_forward(float pi, float pf, float pg, float po, float c_prev,
+RNN4J_HD_INLINE void lstm_forward(float pi, float pf, float pg, float po, float c_prev,
                                   float& i, float& f, float& g, float& o, float& c, float& h) {
     i = sigmoid_approx(pi);
     f = sigmoid_approx(pf);
@@ -55,7 +55,7 @@ RNN4J_HD inline void lstm_forward(float pi, float pf, float pg, float po, float 
 
 // xr, xz, xn: input-side sums (W_i* x + b_i*); hr, hz, hn: hidden-side sums (W_h* h + b_h*),
 // apart because n = tanh(xn + r * hn). h_prev is the previous state of this unit.
-RNN4J_HD inline void gru_forward(float xr, float xz, float xn, float hr, float hz, float hn, float h_prev,
+RNN4J_HD_INLINE void gru_forward(float xr, float xz, float xn, float hr, float hz, float hn, float h_prev,
                                  float& r, float& z, float& n, float& h) {
     r = sigmoid_approx(xr + hr);
     z = sigmoid_approx(xz + hz);
@@ -67,18 +67,18 @@ RNN4J_HD inline void gru_forward(float xr, float xz, float xn, float hr, float h
 // dh is the gradient of this step's output state (of o*tanh(c) for LSTM, before projection).
 
 // d(pre) from the saved output h.
-RNN4J_HD inline float rnn_tanh_backward(float dh, float h) {
+RNN4J_HD_INLINE float rnn_tanh_backward(float dh, float h) {
     return dh * (1.0f - h * h);
 }
 
-RNN4J_HD inline float rnn_relu_backward(float dh, float h) {
+RNN4J_HD_INLINE float rnn_relu_backward(float dh, float h) {
     return h > 0.0f ? dh : 0.0f;
 }
 
 // Saved i, f, g, o, c (this step) and c_prev; dc is the incoming gradient of c (from the next
 // step), replaced by the gradient of c_prev. Outputs the pre-activation gradients of the gates
 // (the same on the input and hidden sides).
-RNN4J_HD inline void lstm_backward(float dh, float& dc, float i, float f, float g, float o, float c, float c_prev,
+RNN4J_HD_INLINE void lstm_backward(float dh, float& dc, float i, float f, float g, float o, float c, float c_prev,
                                    float& di, float& df, float& dg, float& dout) {
     float tc = tanh_approx(c);
     float dcv = dc + dh * o * (1.0f - tc * tc);
@@ -92,7 +92,7 @@ RNN4J_HD inline void lstm_backward(float dh, float& dc, float i, float f, float 
 // Saved r, z, n and hn = W_hn h + b_hn; h_prev the previous state. Outputs the input-side
 // gradients (dr, dz, dn), the hidden-side gradient of the n block (dhn = dn * r; the r and z
 // blocks are the same on both sides) and the direct path to the previous state (dh * z).
-RNN4J_HD inline void gru_backward(float dh, float r, float z, float n, float hn, float h_prev,
+RNN4J_HD_INLINE void gru_backward(float dh, float r, float z, float n, float hn, float h_prev,
                                   float& dr, float& dz, float& dn, float& dhn, float& dh_prev_direct) {
     dn = dh * (1.0f - z) * (1.0f - n * n);
     dz = dh * (h_prev - n) * z * (1.0f - z);

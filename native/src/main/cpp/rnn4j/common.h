@@ -26,15 +26,6 @@
 #define RNN4J_HD_INLINE RNN4J_INLINE
 #endif
 
-// Legacy load-time ISA dispatch (GCC target_clones: three builds, an ifunc resolver picks one
-// at load time; x86-64-v4 = AVX-512 F/BW/DQ/VL, v3 = AVX2 + FMA). Kept only for kernels not yet
-// moved to isa.h's explicit run-time dispatch (RNN4J_ISA_DISPATCH), which new kernels use.
-#if defined(__x86_64__) && !defined(__CUDACC__) && defined(__GNUC__) && !defined(__clang__)
-#define RNN4J_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define RNN4J_CLONES
-#endif
-
 namespace rnn4j {
 
 typedef std::int64_t i64;

@@ -53,12 +53,12 @@ static inline void fill_panel(Panel& P, int pw, int col, int width, float* d, in
     }
 }
 
-// Panels of B (K, Nc) itself, row-major, ld ldb (the backward's dh = dg W_hh): columns [0, Nc)
+// Panels of B (K, .) itself, row-major, ld ldb (the backward's dh = dg W_hh): columns [j0, j1)
 // in panels of pw. Count only when out == nullptr.
-static inline int make_panels_n(int pw, int Nc, int K, const float* B, long ldb, Panel* out, float* buf) {
+static inline int make_panels_n(int pw, int j0, int j1, int K, const float* B, long ldb, Panel* out, float* buf) {
     int n = 0;
-    for (int j = 0; j < Nc; j += pw, n++)
-        if (out) fill_panel(out[n], pw, j, std::min(pw, Nc - j), buf + (long)n * K * pw, K, B + j, 1, ldb);
+    for (int j = j0; j < j1; j += pw, n++)
+        if (out) fill_panel(out[n], pw, j, std::min(pw, j1 - j), buf + (long)n * K * pw, K, B + j, 1, ldb);
     return n;
 }
 

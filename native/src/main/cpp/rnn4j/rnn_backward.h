@@ -18,6 +18,8 @@
 #include "cell_math.h"
 #include "gemm_panels.h"
 #include "rnn_abi.h"
+#include "rnn_forward.h"
+#include "rnn_step_worker.h"
 
 namespace rnn4j {
 
@@ -26,9 +28,12 @@ namespace rnn4j {
 // dh*z, the W_hh part is added by the caller's GEMM), dc (N, H) running cell gradient (LSTM, in
 // place), wsp (bt, W) ld ldw this step's saved activations, cprev (bt) row pointers to c_{t-1}
 // (LSTM), hprev (bt, R) previous states, dg (bt, GH) input-side and dgh (bt, GH) hidden-side
-// pre-activation gradients (dgh only written for GRU; the others share dg).
+// pre-activation gradients (dgh only written for GRU; the others share dg). Only hidden units
+// [j0, j1) are touched (column j of every gate block, of dh, dc): disjoint ranges can run on
+// different threads.
 template <int ISA>
-static RNN4J_INLINE void backward_pointwise_body(int kind, int H, int bt, const float* dhp, long lddhp, float* dh,
+static RNN4J_INLINE void backward_pointwise_body(int kind, int H, int j0, int j1, int bt, const float* dhp,
+                                                 long lddhp, float* dh,
                                                  float* dc, const float* wsp, long ldw, const float* const* cprev,
                                                  const float* hprev, float* dg, float* dgh) {
     const int GH = cell_gates(kind) * H;
@@ -38,15 +43,15 @@ static RNN4J_INLINE void backward_pointwise_body(int kind, int H, int bt, const 
         float* gb = dg + (long)b * GH;            // (GH)
         switch (kind) {
             case CELL_RNN_TANH:
-                for (int j = 0; j < H; j++) gb[j] = rnn_tanh_backward(dr[j], w[j]);
+                for (int j = j0; j < j1; j++) gb[j] = rnn_tanh_backward(dr[j], w[j]);
                 break;
             case CELL_RNN_RELU:
-                for (int j = 0; j < H; j++) gb[j] = rnn_relu_backward(dr[j], w[j]);
+                for (int j = j0; j < j1; j++) gb[j] = rnn_relu_backward(dr[j], w[j]);
                 break;
             case CELL_LSTM: {
                 float* dcb = dc + (long)b * H;  // (H)
                 const float* cp = cprev[b];     // (H)
-                for (int j = 0; j < H; j++) {
+                for (int j = j0; j < j1; j++) {
                     float di, df, dgg, dout;
                     float dcv = dcb[j];
                     lstm_backward(dr[j], dcv, w[j], w[H + j], w[2 * H + j], w[3 * H + j], w[4 * H + j], cp[j], di,
@@ -63,7 +68,7 @@ static RNN4J_INLINE void backward_pointwise_body(int kind, int H, int bt, const 
                 float* ghb = dgh + (long)b * GH;     // (GH)
                 float* dhb = dh + (long)b * H;       // (H), R = H for GRU
                 const float* hp = hprev + (long)b * H;  // (H)
-                for (int j = 0; j < H; j++) {
+                for (int j = j0; j < j1; j++) {
                     float r_, z_, n_, hn_, direct;
                     gru_backward(dr[j], w[j], w[H + j], w[2 * H + j], w[3 * H + j], hp[j], r_, z_, n_, hn_, direct);
                     gb[j] = r_;
@@ -82,9 +87,10 @@ static RNN4J_INLINE void backward_pointwise_body(int kind, int H, int bt, const 
 }
 
 RNN4J_ISA_DISPATCH_AT(void, backward_pointwise,
-                      (int kind, int H, int bt, const float* dhp, long lddhp, float* dh, float* dc, const float* wsp,
-                       long ldw, const float* const* cprev, const float* hprev, float* dg, float* dgh),
-                      (kind, H, bt, dhp, lddhp, dh, dc, wsp, ldw, cprev, hprev, dg, dgh))
+                      (int kind, int H, int j0, int j1, int bt, const float* dhp, long lddhp, float* dh, float* dc,
+                       const float* wsp, long ldw, const float* const* cprev, const float* hprev, float* dg,
+                       float* dgh),
+                      (kind, H, j0, j1, bt, dhp, lddhp, dh, dc, wsp, ldw, cprev, hprev, dg, dgh))
 
 // dst (GH) += column sums of m (S, GH), summed in double so long sequences do not lose digits.
 static void add_column_sums(int S, int GH, const float* m, float* dst, double* acc) {
@@ -126,6 +132,54 @@ struct DxTurnGuard {
     }
 };
 
+// The per-step part of a backward split between this thread and the step worker (two threads,
+// one direction, no projection, a batch above SMALL_M), as the forward's wide split: each part
+// owns hidden units [u[part], u[part+1]) and packs its own columns of W_hh into panels once.
+// A step is two rounds: phase 0, dh += dy and the pointwise gradients of the part's units
+// (every gate's column j touches only unit j); phase 1, once both parts' dgates are written,
+// the part's columns of dh = dgh W_hh on its panels. No threaded OpenBLAS call runs meanwhile.
+// The arithmetic depends on the shape and thread budget only: a call that finds the worker
+// taken runs both parts itself and gets the same bits.
+struct BwdPlan {
+    const RnnDir* d;
+    const int* off;
+    float *dg, *dgh, *hprev, *dh, *dc;
+    const float* const* cprev;
+    const Panel* panels;
+    int pan[3];  // part k owns panels [pan[k], pan[k+1])
+    int u[3];
+    int s, phase;
+};
+
+static void backward_part(void* arg, int part) {
+    const BwdPlan& pl = *static_cast<const BwdPlan*>(arg);
+    const RnnDir& d = *pl.d;
+    const int H = d.H, R = d.R, GH = d.GH;
+    const int j0 = pl.u[part], j1 = pl.u[part + 1];
+    if (j1 <= j0) return;
+    const int t = d.reverse ? d.T - 1 - pl.s : pl.s;
+    const int bt = d.bs[t];
+    const long row0 = pl.off[t];
+    if (pl.phase == 0) {
+        for (int b = 0; b < bt; b++) {
+            float* dhb = pl.dh + (long)b * R;
+            const float* g = d.dy.row(row0 + b);
+            for (int j = j0; j < j1; j++) dhb[j] += g[j];
+        }
+        backward_pointwise(d.isa, d.kind, H, j0, j1, bt, pl.dh, R, pl.dh, pl.dc, d.ws.row(row0), d.ws.ld, pl.cprev,
+                           pl.hprev + row0 * R, pl.dg + row0 * GH, pl.dgh + row0 * GH);
+    } else {
+        panels_gemm(d.isa, bt, GH, pl.dgh + row0 * GH, GH, pl.panels + pl.pan[part], pl.pan[part + 1] - pl.pan[part],
+                    pl.dh, R, d.kind == CELL_GRU);
+    }
+}
+
+// Splits the backward steps with the step worker? The same rule as the forward's wide split.
+static bool want_bwd_split(const RnnDir& d, int threads) {
+    return threads == 2 && d.P == 0 && d.N > SMALL_M && d.H >= 32 &&
+           (long)d.N * d.GH * d.R >= 8L * SPLIT_MIN_FLOATS;
+}
+
 static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
     DxTurnGuard guard{turns, k};
     const int T = d.T, N = d.N, S = d.S, I = d.I, H = d.H, P = d.P, R = d.R, GH = d.GH;
@@ -133,11 +187,27 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
     const float* ws = d.ws.p;  // (S, W) ld d.ws.ld, required in backward
     const long ldws = d.ws.ld;
 
-    // steps with few enough active rows run dh = dgh W_hh on panels of W_hh packed once
-    const int panelRows = panel_rows_limit(threads);
+    // steps with few enough active rows run dh = dgh W_hh on panels of W_hh packed once; in a
+    // split every step does, each part on the panels of its own columns
+    const bool splittable = want_bwd_split(d, threads);
+    StepWorker* worker = splittable ? StepWorker::acquire() : nullptr;
+    struct Release {
+        StepWorker* w;
+        ~Release() {
+            if (w) w->release();
+        }
+    } release{worker};
+    const int panelRows = splittable ? (1 << 30) : panel_rows_limit(threads);
     const bool packed = d.bs[T - 1] <= panelRows;
     const int pw = panel_width(d.isa);
-    const int npan = packed ? make_panels_n(pw, R, GH, nullptr, 0, nullptr, nullptr) : 0;
+    BwdPlan bp;
+    // part 0 gets the first half of the units (a multiple of 16, for whole vectors); they are
+    // also its columns of dh (R = H in a split). Unsplit, one part has all R columns.
+    bp.u[0] = 0, bp.u[1] = splittable ? (H / 2 + 8) / 16 * 16 : R, bp.u[2] = R;
+    bp.pan[0] = 0;
+    bp.pan[1] = packed ? make_panels_n(pw, bp.u[0], bp.u[1], GH, nullptr, 0, nullptr, nullptr) : 0;
+    bp.pan[2] = bp.pan[1] + (packed ? make_panels_n(pw, bp.u[1], bp.u[2], GH, nullptr, 0, nullptr, nullptr) : 0);
+    const int npan = bp.pan[2];
 
     Arena a;
     size_t need = panels_floats(pw, npan, GH) +
@@ -160,8 +230,15 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
     Panel* pan = nullptr;
     if (packed) {
         pan = reinterpret_cast<Panel*>(a.take((size_t)npan * sizeof(Panel) / sizeof(float)));
-        make_panels_n(pw, R, GH, d.w_hh.p, d.w_hh.ld, pan, a.take((size_t)npan * GH * pw));
+        float* buf = a.take((size_t)npan * GH * pw);
+        make_panels_n(pw, bp.u[0], bp.u[1], GH, d.w_hh.p, d.w_hh.ld, pan, buf);
+        make_panels_n(pw, bp.u[1], bp.u[2], GH, d.w_hh.p, d.w_hh.ld, pan + bp.pan[1], buf + (size_t)bp.pan[1] * GH * pw);
     }
+    bp.d = &d;
+    bp.off = off;
+    bp.dg = dg, bp.dgh = dgh, bp.hprev = hprev, bp.dh = dh, bp.dc = dc;
+    bp.cprev = cprev;
+    bp.panels = pan;
 
     // hprev: the previous step in the direction of travel where the sequence has one, else h0.
     for (int t = 0; t < T; t++) {
@@ -183,6 +260,23 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
         const int t = d.reverse ? T - 1 - s : s;
         const int bt = d.bs[t];
         const long row0 = off[t];
+        if (lstm) {
+            const int prevT = d.reverse ? t + 1 : t - 1;
+            const int prevB = (prevT >= 0 && prevT < T) ? d.bs[prevT] : 0;
+            for (int b = 0; b < bt; b++)
+                cprev[b] = b < prevB ? ws + (long)(off[prevT] + b) * ldws + 4 * H : d.c0.p + (long)b * d.c0.ld;
+        }
+        if (splittable) {
+            bp.s = s;
+            for (bp.phase = 0; bp.phase < 2; bp.phase++) {
+                if (worker) worker->round(backward_part, &bp);
+                else {
+                    backward_part(&bp, 0);
+                    backward_part(&bp, 1);
+                }
+            }
+            continue;
+        }
         const float* dyr = d.dy.p + row0 * d.dy.ld;  // (bt, R)
         for (int b = 0; b < bt; b++) {
             float* dhb = dh + (long)b * R;
@@ -199,13 +293,7 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
             dhp = dhPre;
             lddhp = H;
         }
-        if (lstm) {
-            const int prevT = d.reverse ? t + 1 : t - 1;
-            const int prevB = (prevT >= 0 && prevT < T) ? d.bs[prevT] : 0;
-            for (int b = 0; b < bt; b++)
-                cprev[b] = b < prevB ? ws + (long)(off[prevT] + b) * ldws + 4 * H : d.c0.p + (long)b * d.c0.ld;
-        }
-        backward_pointwise(d.isa, d.kind, H, bt, dhp, lddhp, dh, dc, ws + row0 * ldws, ldws, cprev, hprev + row0 * R,
+        backward_pointwise(d.isa, d.kind, H, 0, H, bt, dhp, lddhp, dh, dc, ws + row0 * ldws, ldws, cprev, hprev + row0 * R,
                            dg + row0 * GH, dgh + row0 * GH);
         // dh[0:bt] (bt, R) = dgh (bt, GH) W_hh (GH, R) (+ GRU's direct path already in dh)
         if (pan && bt <= panelRows)
@@ -213,6 +301,10 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
         else
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bt, R, GH, 1.0f, dgh + row0 * GH, GH,
                         d.w_hh.p, (int)d.w_hh.ld, gru ? 1.0f : 0.0f, dh, R);
+    }
+    if (worker) {  // the whole-sequence GEMMs below use OpenBLAS's threads
+        worker->release();
+        release.w = nullptr;
     }
     if (d.dh0.p) copy_rows(N, R, dh, R, d.dh0.p, d.dh0.ld);
     if (lstm && d.dc0.p) copy_rows(N, H, dc, H, d.dc0.p, d.dc0.ld);
