@@ -11,7 +11,7 @@ import org.rnn4j.nativecpu.NativeKernels;
  * loaded (so {@link NativeKernels} is bound), and once per JVM one line
  *
  * <pre>
- * # rnn4j-env: isa=avx512 detected=avx512 requested=- backend=native rnn4j.threads=2 blas_threads=2 openblas_core=n/a jdk=17.0.15
+ * # rnn4j-env: isa=avx512 detected=avx512 requested=- backend=native rnn4j.threads=2 blas_threads=2 openblas_core=n/a OPENBLAS_CORETYPE=unset jdk=17.0.15 cpu=AMD EPYC
  * </pre>
  *
  * goes to standard output; JMH copies the forked JVMs' output into its log, where
@@ -109,7 +109,18 @@ public final class BenchEnv {
                 + " blas_threads=" + NativeBackend.blasThreads()
                 + " openblas_core=" + openblasCore()
                 + " OPENBLAS_CORETYPE=" + (coretype == null || coretype.isBlank() ? "unset" : coretype.trim())
-                + " jdk=" + System.getProperty("java.version");
+                + " jdk=" + System.getProperty("java.version")
+                + " cpu=" + cpuModel(); // last: the model name has spaces
+    }
+
+    /** The "model name" of /proc/cpuinfo, else os.arch. */
+    static String cpuModel() {
+        try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("model name")).findFirst()
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse(System.getProperty("os.arch"));
+        } catch (java.io.IOException | RuntimeException e) {
+            return System.getProperty("os.arch");
+        }
     }
 
     /** OpenBLAS's kernel name if the bytedeco presets bind {@code openblas_get_corename}, else "n/a". */
