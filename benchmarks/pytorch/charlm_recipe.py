@@ -7,18 +7,33 @@ same optimiser, clipping and evaluation (the held-out text cut into `batch` stre
 of `steps`, state carried). Random draws differ (Python's RNG, PyTorch's init), so the numbers
 agree statistically, not bit for bit.
 
-    /usr/bin/python3 benchmarks/pytorch/charlm_recipe.py --corpus /path/to/pg35.txt
+    /usr/bin/python3 benchmarks/pytorch/charlm_recipe.py --corpus /path/to/pg35.txt \
+        --torch-threads 1 --blas-threads 2
+
+The thread setup is explicit, as in bench_rnn.py (torch_env.py): --torch-threads T for
+torch.set_num_threads and the OpenBLAS thread count, --blas-threads B (the script re-executes
+itself with OPENBLAS_NUM_THREADS=B before torch is imported) or OPENBLAS_NUM_THREADS in the
+environment. On Debian's torch over the pthread OpenBLAS, torch threads N on top of OpenBLAS
+threads N oversubscribe the cores; torch threads 1 with OpenBLAS threads N is the fast setup.
+Both counts, the CPU, the torch version and the BLAS go into the first output line
+("# env: {...}", JSON) and a short summary line.
 """
 import argparse
+import json
 import math
 import random
 import re
 import time
 from collections import Counter
 
-import torch
-from torch import nn
-from torch.nn import functional as F
+import torch_env
+
+if __name__ == "__main__":
+    torch_env.fix_blas_threads_from_argv("charlm_recipe.py")  # may re-exec; before torch is loaded
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+from torch.nn import functional as F  # noqa: E402
 
 
 def read_corpus(path):
@@ -91,10 +106,14 @@ def main():
     p.add_argument("--clip", type=float, default=1.0)
     p.add_argument("--val-fraction", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=2)
+    torch_env.add_thread_args(p)
     a = p.parse_args()
+    blas_threads = torch_env.fix_blas_threads(a, "charlm_recipe.py")  # done at import: only checks now
     torch.manual_seed(a.seed)
-    torch.set_num_threads(a.threads)
+    torch.set_num_threads(a.torch_threads)
+    env = torch_env.describe(torch, a.torch_threads, blas_threads)
+    print("# env: " + json.dumps(env))
+    print("# " + torch_env.summary(env))
     text = d2l_preprocess(read_corpus(a.corpus))
     vocab = vocabulary(text)
     index = {c: i for i, c in enumerate(vocab)}

@@ -44,6 +44,7 @@ public class GemmBenchmark {
 
     @Setup
     public void setup() {
+        BenchEnv.ensure();
         String[] p = mnk.split(",");
         m = Integer.parseInt(p[0]);
         n = Integer.parseInt(p[1]);

@@ -24,7 +24,7 @@ import org.rnn4j.nn.RNNBase;
 
 /**
  * Inference of whole layers through the public API (module.forward under no-grad), configs A, B
- * and C (the packed config P is {@link PackedLstmBenchmark}). Milliseconds per call; compare with
+ * and C (the packed config P is {@link PackedRnnBenchmark}). Milliseconds per call; compare with
  * {@code benchmarks/pytorch/bench_rnn.py --mode infer} run with the same thread count.
  */
 @State(org.openjdk.jmh.annotations.Scope.Benchmark)
@@ -45,6 +45,7 @@ public class RnnInferenceBenchmark {
 
     @Setup(Level.Trial)
     public void setup() {
+        BenchEnv.ensure();
         RnnConfigs.Shape s = RnnConfigs.shape(config);
         module = RnnConfigs.module(cell, s);
         module.eval();

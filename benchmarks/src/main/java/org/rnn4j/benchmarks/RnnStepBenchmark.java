@@ -52,6 +52,7 @@ public class RnnStepBenchmark {
 
     @Setup(Level.Trial)
     public void setup() {
+        BenchEnv.ensure();
         Generator g = new Generator(3);
         layer = RnnConfigs.module(cell, RnnConfigs.shape("D"));
         layer.eval();

@@ -26,7 +26,7 @@ import org.rnn4j.optim.SGD;
 
 /**
  * One training step — forward, backward of sum(output * g), SGD step — for configs A, B and C
- * (packed P: {@link PackedLstmBenchmark}), exactly what {@code bench_rnn.py --mode train} times.
+ * (packed P: {@link PackedRnnBenchmark}), exactly what {@code bench_rnn.py --mode train} times.
  */
 @State(org.openjdk.jmh.annotations.Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -48,6 +48,7 @@ public class RnnTrainBenchmark {
 
     @Setup(Level.Trial)
     public void setup() {
+        BenchEnv.ensure();
         RnnConfigs.Shape s = RnnConfigs.shape(config);
         module = RnnConfigs.module(cell, s);
         Generator g = new Generator(2);

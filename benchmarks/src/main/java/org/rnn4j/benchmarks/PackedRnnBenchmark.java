@@ -8,6 +8,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
@@ -16,16 +17,21 @@ import org.rnn4j.Generator;
 import org.rnn4j.Scope;
 import org.rnn4j.Tensor;
 import org.rnn4j.autograd.GradMode;
+import org.rnn4j.nn.GRU;
 import org.rnn4j.nn.LSTM;
+import org.rnn4j.nn.PackedRnnOutput;
+import org.rnn4j.nn.RNN;
+import org.rnn4j.nn.RNNBase;
 import org.rnn4j.nn.rnn.PackedSequence;
 import org.rnn4j.nn.rnn.RnnUtils;
 import org.rnn4j.optim.SGD;
 
 /**
- * Config P: an LSTM (I=256, H=512) over 64 packed sequences with lengths spread over 10..100
- * ({@link RnnConfigs#packedLengths()}, the same as the PyTorch script). As there, packing is
- * inside the timed inference call and training unpacks the output before the loss.
- * Target: no slower than config B scaled by sum(lengths) / (T*N) + 15%.
+ * Config P: an LSTM, GRU or RNN-tanh layer (I=256, H=512) over 64 packed sequences with lengths
+ * spread over 10..100 ({@link RnnConfigs#packedLengths()}, the same as the PyTorch script). As
+ * there, packing is inside the timed inference call and training unpacks the output before the
+ * loss. Target: no slower than config B of the same cell scaled by sum(lengths) / (T*N) + 15%.
+ * (Was PackedLstmBenchmark, LSTM only; compare_rnn.py reads results of both names.)
  */
 @State(org.openjdk.jmh.annotations.Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -33,8 +39,11 @@ import org.rnn4j.optim.SGD;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
-public class PackedLstmBenchmark {
-    private LSTM lstm;
+public class PackedRnnBenchmark {
+    @Param({"LSTM", "GRU", "RNN"})
+    public String cell;
+
+    private RNNBase module;
     private Tensor padded;
     private int[] lengths;
     private Tensor upstream;
@@ -42,28 +51,40 @@ public class PackedLstmBenchmark {
 
     @Setup(Level.Trial)
     public void setup() {
+        BenchEnv.ensure();
+        RnnConfigs.Shape s = RnnConfigs.shape("P");
         lengths = RnnConfigs.packedLengths();
         int steps = java.util.Arrays.stream(lengths).max().orElseThrow();
-        lstm = (LSTM) RnnConfigs.module("LSTM", RnnConfigs.shape("P"));
+        module = RnnConfigs.module(cell, s);
         Generator g = new Generator(4);
-        padded = Tensor.randn(g, steps, lengths.length, 256);
-        upstream = Tensor.randn(g, steps, lengths.length, 512);
-        opt = SGD.builder(lstm.parameters()).lr(1e-3).build();
+        padded = Tensor.randn(g, steps, lengths.length, s.input());
+        upstream = Tensor.randn(g, steps, lengths.length, s.hidden());
+        opt = SGD.builder(module.parameters()).lr(1e-3).build();
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
         opt.close();
-        lstm.close();
+        module.close();
         padded.close();
         upstream.close();
+    }
+
+    private PackedRnnOutput forward(PackedSequence p) {
+        if (module instanceof LSTM l) {
+            return l.forward(p);
+        }
+        if (module instanceof GRU gru) {
+            return gru.forward(p);
+        }
+        return ((RNN) module).forward(p);
     }
 
     @Benchmark
     public float infer() {
         try (Scope s = Scope.open(); GradMode.Guard g = GradMode.noGrad()) {
             PackedSequence p = RnnUtils.packPaddedSequence(padded, lengths, false, false);
-            return lstm.forward(p).hN().get(0, 0, 0);
+            return forward(p).hN().get(0, 0, 0);
         }
     }
 
@@ -72,7 +93,7 @@ public class PackedLstmBenchmark {
         try (Scope s = Scope.open()) {
             opt.zeroGrad();
             PackedSequence p = RnnUtils.packPaddedSequence(padded, lengths, false, false);
-            Tensor out = RnnUtils.padPackedSequence(lstm.forward(p).output(), false, 0f, null).padded();
+            Tensor out = RnnUtils.padPackedSequence(forward(p).output(), false, 0f, null).padded();
             Tensor loss = out.mul(upstream).sum();
             loss.backward();
             opt.step();
