@@ -66,11 +66,15 @@ inline std::atomic<int>& isa_slot() {
 // The path the kernels take now.
 inline int isa_active() { return isa_slot().load(std::memory_order_relaxed); }
 
-// Asks for path `want` (an Isa code; anything above the detected path gives the detected path,
-// anything below 0 the baseline) and returns the path now in force. Process-wide.
-inline int isa_set(int want) {
+// Path `want` (an Isa code) as this CPU can run it: above the detected path gives the detected
+// path, below 0 the baseline. isa_set makes it the path in force (process-wide) and returns it.
+inline int isa_clamp(int want) {
     const int best = isa_detect();
-    const int v = want < ISA_BASELINE ? (int) ISA_BASELINE : (want > best ? best : want);
+    return want < ISA_BASELINE ? (int) ISA_BASELINE : (want > best ? best : want);
+}
+
+inline int isa_set(int want) {
+    const int v = isa_clamp(want);
     isa_slot().store(v, std::memory_order_relaxed);
     return v;
 }

@@ -42,18 +42,17 @@ static RNN4J_INLINE float fma_peak_loop_body(long iters) {
 RNN4J_ISA_DISPATCH_AT(float, fma_peak_loop, (long iters), (iters))
 
 // Runs `iters` iterations on path `isa` (clamped to what the CPU has); returns a checksum.
-inline float fma_peak(int isa, long iters) {
-    const int best = isa_detect();
-    return fma_peak_loop(isa > best ? best : isa, iters);
+inline float fma_peak(int isa, long iters) { return fma_peak_loop(isa_clamp(isa), iters); }
+
+template <int ISA>
+constexpr long peak_flops() {
+    return 2L * PeakShape<ISA>::ACC * PeakShape<ISA>::LANES;
 }
 
 // FLOPs one iteration of fma_peak performs on path `isa` (clamped as fma_peak is).
 inline long fma_peak_flops(int isa) {
-    const int best = isa_detect();
-    const int p = isa > best ? best : isa;
-    return p == ISA_AVX512 ? 2L * PeakShape<ISA_AVX512>::ACC * PeakShape<ISA_AVX512>::LANES
-         : p == ISA_AVX2   ? 2L * PeakShape<ISA_AVX2>::ACC * PeakShape<ISA_AVX2>::LANES
-                           : 2L * PeakShape<ISA_BASELINE>::ACC * PeakShape<ISA_BASELINE>::LANES;
+    const int p = isa_clamp(isa);
+    return p == ISA_AVX512 ? peak_flops<ISA_AVX512>() : p == ISA_AVX2 ? peak_flops<ISA_AVX2>() : peak_flops<ISA_BASELINE>();
 }
 
 }  // namespace rnn4j

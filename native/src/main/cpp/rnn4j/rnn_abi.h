@@ -133,6 +133,17 @@ static inline int step_offsets(int T, const int* bs, int* off) {
 
 // ---- planning helpers shared by forward and backward ---------------------------------------
 
+static const long SPLIT_MIN_FLOATS = 32768;
+
+// The wide split of a batch above SMALL_M: the caller and the step worker run every step on
+// their own panels (forward: gi included), so no threaded OpenBLAS call runs meanwhile (its pool
+// threads would spin on the worker's core). Only with a budget of exactly two threads: the
+// worker is one thread, and with more cores OpenBLAS's own threads over the whole batch are the
+// better use of them. Depends on shape and budget only, never on whether the worker is free.
+static inline bool wide_split(const RnnDir& d, int threads) {
+    return threads == 2 && d.H >= 32 && d.N > SMALL_M && (long)d.N * d.GH * d.R >= 8L * SPLIT_MIN_FLOATS;
+}
+
 // Active rows up to which one thread on the panels beats OpenBLAS sgemm with `threads` threads.
 // Measured on the Zen 4 CI machine (N = 2048 outputs, K = 512): the panels take 19.3 us per row
 // on one core; OpenBLAS about 330 us per call (packing the weights) + 21 us per row / threads.

@@ -18,7 +18,6 @@
 #include "cell_math.h"
 #include "gemm_panels.h"
 #include "rnn_abi.h"
-#include "rnn_forward.h"
 #include "rnn_step_worker.h"
 
 namespace rnn4j {
@@ -174,11 +173,9 @@ static void backward_part(void* arg, int part) {
     }
 }
 
-// Splits the backward steps with the step worker? The same rule as the forward's wide split.
-static bool want_bwd_split(const RnnDir& d, int threads) {
-    return threads == 2 && d.P == 0 && d.N > SMALL_M && d.H >= 32 &&
-           (long)d.N * d.GH * d.R >= 8L * SPLIT_MIN_FLOATS;
-}
+// Splits the backward steps with the step worker? The forward's wide-split rule, without
+// projection (its per-step dh W_hr stays one OpenBLAS call).
+static bool want_bwd_split(const RnnDir& d, int threads) { return d.P == 0 && wide_split(d, threads); }
 
 static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
     DxTurnGuard guard{turns, k};
@@ -191,12 +188,6 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
     // split every step does, each part on the panels of its own columns
     const bool splittable = want_bwd_split(d, threads);
     StepWorker* worker = splittable ? StepWorker::acquire() : nullptr;
-    struct Release {
-        StepWorker* w;
-        ~Release() {
-            if (w) w->release();
-        }
-    } release{worker};
     const int panelRows = splittable ? (1 << 30) : panel_rows_limit(threads);
     const bool packed = d.bs[T - 1] <= panelRows;
     const int pw = panel_width(d.isa);
@@ -215,7 +206,10 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
                   Arena::round((size_t)N * R) + (lstm ? Arena::round((size_t)N * H) : 0) +
                   (proj ? Arena::round((size_t)S * P) + Arena::round((size_t)N * H) : 0) +
                   Arena::round((size_t)N * 2) /* cprev pointers */ + Arena::round((size_t)GH * 2) /* doubles */;
-    if (!a.alloc(need)) return RNN_OUT_OF_MEMORY;
+    if (!a.alloc(need)) {
+        if (worker) worker->release();
+        return RNN_OUT_OF_MEMORY;
+    }
     int* off = reinterpret_cast<int*>(a.take(T));     // (T)
     float* dg = a.take((size_t)S * GH);               // (S, GH) input-side pre-activation gradients
     float* dgh = gru ? a.take((size_t)S * GH) : dg;   // (S, GH) hidden-side (differs for GRU's n block)
@@ -302,10 +296,7 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bt, R, GH, 1.0f, dgh + row0 * GH, GH,
                         d.w_hh.p, (int)d.w_hh.ld, gru ? 1.0f : 0.0f, dh, R);
     }
-    if (worker) {  // the whole-sequence GEMMs below use OpenBLAS's threads
-        worker->release();
-        release.w = nullptr;
-    }
+    if (worker) worker->release();  // the whole-sequence GEMMs below use OpenBLAS's threads
     if (d.dh0.p) copy_rows(N, R, dh, R, d.dh0.p, d.dh0.ld);
     if (lstm && d.dc0.p) copy_rows(N, H, dc, H, d.dc0.p, d.dc0.ld);
 

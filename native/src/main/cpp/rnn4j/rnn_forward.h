@@ -130,7 +130,6 @@ static inline void gate_rows_nt(int isa, int M, int G, int H, int j0, int j1, in
     }
 }
 
-static const long SPLIT_MIN_FLOATS = 32768;
 
 // One direction's forward as rounds over unit ranges: a round is a step's cell (phase 0: gate
 // GEMMs and pointwise math of units [u[part], u[part+1])) or, for LSTM with projection, a step's
@@ -242,11 +241,7 @@ static const Panel* pack_part_panels(Arena& a, int pw, int G, int H, const int* 
 // Splits the steps of a forward between this thread and the step worker?
 static bool want_split(const RnnDir& d, int threads) {
     if (threads < 2 || d.H < 32) return false;
-    // wide split: the two parts run every step on their own panels, gi included, so the forward
-    // makes no threaded OpenBLAS call (whose pool threads would spin on the worker's core). Only
-    // with a budget of exactly two threads: the worker is one thread, and with more cores
-    // OpenBLAS's own threads over the whole batch are the better use of them.
-    if (d.N > SMALL_M) return threads == 2 && (long)d.N * d.GH * d.R >= 8L * SPLIT_MIN_FLOATS;
+    if (d.N > SMALL_M) return wide_split(d, threads);
     const long perStep = (long)d.GH * (d.R + (d.S <= SMALL_M ? d.I : 0)) + (long)d.P * d.H;
     return perStep >= SPLIT_MIN_FLOATS;
 }

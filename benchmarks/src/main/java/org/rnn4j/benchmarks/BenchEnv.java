@@ -1,8 +1,7 @@
 package org.rnn4j.benchmarks;
 
-import java.lang.reflect.Method;
-import java.util.Locale;
 import org.rnn4j.backend.Backends;
+import org.rnn4j.nativecpu.Isa;
 import org.rnn4j.nativecpu.NativeBackend;
 import org.rnn4j.nativecpu.NativeKernels;
 
@@ -19,18 +18,12 @@ import org.rnn4j.nativecpu.NativeKernels;
  * {@code @Setup}; {@code java -cp benchmarks.jar org.rnn4j.benchmarks.BenchEnv} prints the same
  * line outside JMH.
  *
- * <p>The ISA path is asked for with {@code -Drnn4j.isa=avx512|avx2|baseline}. The native backend
- * is to honour that property itself; until it does, {@link #ensure()} applies it through
- * {@link NativeKernels#isa_set} after loading, which is a no-op once the library has done it.
- *
- * <p>OpenBLAS's kernel: bytedeco's 1.5.13 presets bind no {@code openblas_get_corename}, so it is
- * looked up by reflection (for presets that have it) and otherwise reported as {@code n/a}; the
- * comparison script then runs the JMH JVMs with {@code OPENBLAS_VERBOSE=2}, under which OpenBLAS
- * prints {@code Core: <name>} when it loads.
+ * <p>The ISA path is asked for with {@code -Drnn4j.isa=avx512|avx2|baseline}, which the native
+ * backend applies when it loads; OpenBLAS's kernel comes from {@link NativeBackend#blasCore()}.
+ * The comparison script also runs the JMH JVMs with {@code OPENBLAS_VERBOSE=2}, under which
+ * OpenBLAS prints {@code Core: <name>} when it loads.
  */
 public final class BenchEnv {
-    public static final String ISA_PROPERTY = "rnn4j.isa";
-    private static final String[] ISA_NAMES = {"baseline", "avx2", "avx512"};
     private static volatile String line;
 
     private BenchEnv() {
@@ -38,28 +31,12 @@ public final class BenchEnv {
 
     /** The name of an ISA code of {@link NativeKernels} (0 baseline, 1 avx2, 2 avx512). */
     public static String isaName(int code) {
-        return code >= 0 && code < ISA_NAMES.length ? ISA_NAMES[code] : "isa" + code;
-    }
-
-    /** The ISA code of a name as {@code -Drnn4j.isa} takes it, or -1. */
-    public static int isaCode(String name) {
-        String n = name.trim().toLowerCase(Locale.ROOT);
-        for (int i = 0; i < ISA_NAMES.length; i++) {
-            if (ISA_NAMES[i].equals(n)) {
-                return i;
-            }
-        }
-        return switch (n) {
-            case "avx-512", "avx512f" -> 2;
-            case "base", "sse2", "x86-64" -> 0;
-            default -> -1;
-        };
+        return Isa.fromCode(code).id();
     }
 
     /**
      * Loads the native backend (fails loudly if it cannot: the tables compare the native
-     * kernels), applies {@code -Drnn4j.isa} if the library has not, and prints the environment
-     * line once per JVM. Returns that line.
+     * kernels) and prints the environment line once per JVM. Returns that line.
      */
     public static String ensure() {
         String l = line;
@@ -67,7 +44,6 @@ public final class BenchEnv {
             synchronized (BenchEnv.class) {
                 if (line == null) {
                     Backends.byName("native"); // throws with the reason when the backend is unavailable
-                    applyIsaProperty();
                     line = describe();
                     System.out.println(line);
                     System.out.flush();
@@ -78,23 +54,8 @@ public final class BenchEnv {
         return l;
     }
 
-    private static void applyIsaProperty() {
-        String want = System.getProperty(ISA_PROPERTY);
-        if (want == null || want.isBlank()) {
-            return;
-        }
-        int code = isaCode(want);
-        if (code < 0) {
-            throw new IllegalArgumentException("-D" + ISA_PROPERTY + " must be avx512, avx2 or baseline, got '" + want + "'");
-        }
-        int expected = Math.min(code, NativeKernels.isa_detect());
-        if (NativeKernels.isa_active() != expected) {
-            NativeKernels.isa_set(code);
-        }
-    }
-
     private static String describe() {
-        String requested = System.getProperty(ISA_PROPERTY);
+        String requested = System.getProperty(NativeBackend.ISA_PROPERTY);
         String threads = System.getProperty(NativeBackend.THREADS_PROPERTY);
         if (threads == null || threads.isBlank()) {
             String env = System.getenv(NativeBackend.THREADS_ENV);
@@ -107,7 +68,7 @@ public final class BenchEnv {
                 + " backend=" + Backends.cpu().name()
                 + " rnn4j.threads=" + threads
                 + " blas_threads=" + NativeBackend.blasThreads()
-                + " openblas_core=" + openblasCore()
+                + " openblas_core=" + NativeBackend.blasCore().replace(' ', '_')
                 + " OPENBLAS_CORETYPE=" + (coretype == null || coretype.isBlank() ? "unset" : coretype.trim())
                 + " jdk=" + System.getProperty("java.version")
                 + " cpu=" + cpuModel(); // last: the model name has spaces
@@ -120,20 +81,6 @@ public final class BenchEnv {
                     .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse(System.getProperty("os.arch"));
         } catch (java.io.IOException | RuntimeException e) {
             return System.getProperty("os.arch");
-        }
-    }
-
-    /** OpenBLAS's kernel name if the bytedeco presets bind {@code openblas_get_corename}, else "n/a". */
-    static String openblasCore() {
-        try {
-            // not initialised by the lookup: only a bound method is worth the class's loading
-            Class<?> c = Class.forName("org.bytedeco.openblas.global.openblas_nolapack", false,
-                    BenchEnv.class.getClassLoader());
-            Object r = c.getMethod("openblas_get_corename").invoke(null);
-            String s = r instanceof org.bytedeco.javacpp.BytePointer p ? p.getString() : String.valueOf(r);
-            return s.trim().replace(' ', '_');
-        } catch (ReflectiveOperationException | LinkageError e) {
-            return "n/a"; // not bound in these presets
         }
     }
 
