@@ -259,7 +259,7 @@ int main() {
             dm[DIM_KIND] = kind; dm[DIM_REVERSE] = cs[k].reverse; dm[DIM_INPUT] = I; dm[DIM_HIDDEN] = H; dm[DIM_PROJ] = P;
         }
         int threads = 1 + iter % 3;
-        rnn_layer_forward(ndirs, ptrs, lds, dims, bs.data(), T, threads);
+        rnn_layer_forward(ndirs, ptrs, lds, dims, bs.data(), T, threads, 0);
         // inference call (no workspace) must give the same y
         V yInf(S * ldy, 0);
         {
@@ -267,10 +267,10 @@ int main() {
             std::copy(ptrs, ptrs + RNN_NUM_SLOTS, p2); std::copy(lds, lds + RNN_NUM_SLOTS, l2);
             p2[SLOT_WS] = 0; V hn2(N * R), cn2(N * H);
             p2[SLOT_Y] = (long long)yInf.data(); p2[SLOT_H_N] = (long long)hn2.data(); p2[SLOT_C_N] = (long long)cn2.data();
-            rnn_layer_forward(1, p2, l2, dims, bs.data(), T, 1);
+            rnn_layer_forward(1, p2, l2, dims, bs.data(), T, 1, 0);
         }
         check("y (inference)", cs[0], yInf.data(), ldy, [&] { V v(S * R); for (int s = 0; s < S; s++) for (int j = 0; j < R; j++) v[s * R + j] = yb[s * ldy + j]; return v; }(), S, R, 1e-6);
-        rnn_layer_backward(ndirs, ptrs, lds, dims, bs.data(), T, threads);
+        rnn_layer_backward(ndirs, ptrs, lds, dims, bs.data(), T, threads, 0);
         V dxe(S * I);
         for (int s = 0; s < S; s++) for (int q = 0; q < I; q++) dxe[s * I + q] = dxb0[s * ldx + q];
         for (int k = 0; k < ndirs; k++) {

@@ -8,6 +8,7 @@
 #include <cblas.h>
 
 #include "common.h"
+#include "isa.h"
 
 namespace rnn4j {
 

@@ -15,14 +15,11 @@
 #include <vector>
 
 #include "common.h"
+#include "isa.h"
 
 namespace rnn4j {
 
-// Codes shared with org.rnn4j.backend.UnaryOp / BinaryOp (ordinal order).
-enum UnaryCode { U_NEG, U_EXP, U_LOG, U_TANH, U_SIGMOID, U_RELU, U_SQRT, U_ABS, U_SQUARE, U_RECIPROCAL,
-                 U_SIGN, U_STEP };
-enum BinaryCode { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_POW, B_GT, B_GE, B_LT, B_LE, B_EQ, B_RSUB,
-                  B_RDIV };
+// Op codes: UnaryCode / BinaryCode in abi.h (org.rnn4j.backend.UnaryOp / BinaryOp codes).
 
 template <int OP>
 RNN4J_HD_INLINE float unary_op(float x) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "common.h"
+#include "isa.h"
 
 namespace rnn4j {
 

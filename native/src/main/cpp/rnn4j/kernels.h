@@ -32,4 +32,6 @@ inline void host_free(std::intptr_t p) { std::free((void*) p); }
 
 // OpenBLAS's kernel family for the GEMMs it runs (its own dispatch; OPENBLAS_CORETYPE overrides)
 inline const char* blas_core() { return openblas_get_corename(); }
+// The codes and slot layout this library was built with (abi.h); NativeBackend checks it at load.
+inline const char* abi() { return abi_descriptor(); }
 }  // namespace rnn4j

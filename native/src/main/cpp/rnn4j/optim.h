@@ -7,10 +7,11 @@
 #include <cmath>
 
 #include "common.h"
+#include "isa.h"
 
 namespace rnn4j {
 
-enum OptimCode { O_SGD, O_ADAM, O_ADAMW };
+// OptimCode: abi.h (org.rnn4j.backend.OptimizerStep.Kind codes).
 
 // p (n) -= lr * g'; buf (n) is the momentum buffer (unused when momentum == 0)
 template <int ISA>

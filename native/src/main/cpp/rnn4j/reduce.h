@@ -12,10 +12,11 @@
 #include <vector>
 
 #include "common.h"
+#include "isa.h"
 
 namespace rnn4j {
 
-enum ReduceCode { R_SUM, R_MAX, R_MIN, R_ARGMAX, R_ARGMIN };
+// ReduceCode: abi.h (org.rnn4j.backend.ReduceOp codes).
 
 // sum of x[i] (SQUARES = 0) or x[i]^2 (SQUARES = 1) over contiguous x (n), in double.
 // 16 double lanes, lane j summing x[i + j] over the blocks of 16; then s = sum over k < 8 of

@@ -29,20 +29,8 @@
 
 namespace rnn4j {
 
-// Slots of the per-direction address and row-stride arrays that NativeBackend passes
-// (addresses in bytes as jlong, row strides in floats; 0 address = absent / null).
-enum RnnSlot {
-    SLOT_X, SLOT_H0, SLOT_C0, SLOT_W_IH, SLOT_W_HH, SLOT_B_IH, SLOT_B_HH, SLOT_W_HR,
-    SLOT_Y, SLOT_H_N, SLOT_C_N, SLOT_WS,
-    SLOT_DY, SLOT_DH_N, SLOT_DC_N,
-    SLOT_DX, SLOT_DH0, SLOT_DC0, SLOT_DW_IH, SLOT_DW_HH, SLOT_DB_IH, SLOT_DB_HH, SLOT_DW_HR,
-    RNN_NUM_SLOTS
-};
-// Per-direction integer arguments.
-enum RnnDim { DIM_KIND, DIM_REVERSE, DIM_INPUT, DIM_HIDDEN, DIM_PROJ, RNN_NUM_DIMS };
-
-// Return codes of rnn_layer_forward / rnn_layer_backward.
-enum RnnStatus { RNN_OK = 0, RNN_OUT_OF_MEMORY = 1 };
+// RnnSlot, RnnDim, RnnStatus and their counts: abi.h (shared with Java's RnnBuffer / RnnDim and
+// with cuda/).
 
 // One 2-D buffer: element (r, c) at p[r * ld + c]; p == nullptr = absent.
 struct Buf {
@@ -55,6 +43,7 @@ struct Buf {
 // One direction of one layer: what RnnLayerArgs holds, as named buffers.
 struct RnnDir {
     int isa;  // the ISA path of this call (read once: a concurrent isa_set cannot mix two paths)
+    const volatile int* cancel;  // nonzero asks the call to stop before its next step (nullptr: never)
     int kind, reverse, T, N, S, I, H, P, R, G, GH, W;
     const int* bs;  // (T) batch sizes
     // inputs and parameters: x (S, I), h0 (N, R), c0 (N, H), w_ih (GH, I), w_hh (GH, R),
@@ -69,6 +58,9 @@ struct RnnDir {
     Buf dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr;
 };
 
+// Whether the Java side asked this call to stop (Thread.interrupt); read before each step.
+static inline bool cancelled(const RnnDir& d) { return d.cancel != nullptr && *d.cancel != 0; }
+
 // Fills d from the slot arrays of one direction (ptrs/lds: RNN_NUM_SLOTS each, dims:
 // RNN_NUM_DIMS).
 static inline void unpack_dir(RnnDir& d, int isa, const long long* ptrs, const long long* lds, const int* dims,
@@ -77,6 +69,7 @@ static inline void unpack_dir(RnnDir& d, int isa, const long long* ptrs, const l
                                       &d.y,  &d.h_n,  &d.c_n,  &d.ws,   &d.dy,    &d.dh_n,  &d.dc_n,  &d.dx,
                                       &d.dh0, &d.dc0, &d.dw_ih, &d.dw_hh, &d.db_ih, &d.db_hh, &d.dw_hr};
     d.isa = isa;
+    d.cancel = nullptr;
     d.kind = dims[DIM_KIND];
     d.reverse = dims[DIM_REVERSE];
     d.I = dims[DIM_INPUT];

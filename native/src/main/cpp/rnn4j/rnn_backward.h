@@ -251,6 +251,10 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
     }
 
     for (int s = T - 1; s >= 0; s--) {
+        if (cancelled(d)) {
+            if (worker) worker->release();
+            return RNN_INTERRUPTED;
+        }
         const int t = d.reverse ? T - 1 - s : s;
         const int bt = d.bs[t];
         const long row0 = off[t];

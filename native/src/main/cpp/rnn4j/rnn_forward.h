@@ -323,6 +323,13 @@ static int forward_dir(const RnnDir& d, int threads) {
     // while the two parts run, the projection's OpenBLAS calls (if any) take one thread each
     if (split) blas_threads(1);
     for (int s = 0; s < T; s++) {
+        if (cancelled(d)) {
+            if (split) {
+                blas_threads(threads);
+                worker->release();
+            }
+            return RNN_INTERRUPTED;
+        }
         pl.s = s;
         for (pl.phase = 0; pl.phase < (proj ? 2 : 1); pl.phase++) {
             if (split) worker->round(forward_part, &pl);

@@ -17,11 +17,13 @@ namespace rnn4j {
 // never exceeds `threads`. A single direction uses the whole budget.
 template <typename Fn>
 static int run_dirs(int ndirs, const long long* ptrs, const long long* lds, const int* dims, const int* batchSizes,
-                    int T, int threads, Fn fn) {
+                    int T, int threads, long long cancelFlag, Fn fn) {
     RnnDir dirs[2];
     const int isa = isa_active();  // once per call: both directions and every step on one path
-    for (int k = 0; k < ndirs; k++)
+    for (int k = 0; k < ndirs; k++) {
         unpack_dir(dirs[k], isa, ptrs + k * RNN_NUM_SLOTS, lds + k * RNN_NUM_SLOTS, dims + k * RNN_NUM_DIMS, batchSizes, T);
+        dirs[k].cancel = reinterpret_cast<const volatile int*>(static_cast<intptr_t>(cancelFlag));
+    }
     if (threads < 1) threads = 1;
     if (ndirs == 1 || threads < 2) {
         int rc = RNN_OK;
@@ -49,15 +51,16 @@ static int run_dirs(int ndirs, const long long* ptrs, const long long* lds, cons
 
 // ptrs, lds: (ndirs, RNN_NUM_SLOTS) addresses in bytes (0 = null) and row strides in floats;
 // dims: (ndirs, RNN_NUM_DIMS); batchSizes: (T), shared by the directions; threads: total budget.
-// Returns an RnnStatus.
+// cancelFlag: address of an int that, once nonzero, stops the call before its next step
+// (RNN_INTERRUPTED; outputs incomplete), 0 = not cancellable. Returns an RnnStatus.
 inline int rnn_layer_forward(int ndirs, const long long* ptrs, const long long* lds, const int* dims,
-                             const int* batchSizes, int T, int threads) {
-    return run_dirs(ndirs, ptrs, lds, dims, batchSizes, T, threads, [](const RnnDir& d, int, int th, DxTurns*) { return forward_dir(d, th); });
+                             const int* batchSizes, int T, int threads, long long cancelFlag) {
+    return run_dirs(ndirs, ptrs, lds, dims, batchSizes, T, threads, cancelFlag, [](const RnnDir& d, int, int th, DxTurns*) { return forward_dir(d, th); });
 }
 
 inline int rnn_layer_backward(int ndirs, const long long* ptrs, const long long* lds, const int* dims,
-                              const int* batchSizes, int T, int threads) {
-    return run_dirs(ndirs, ptrs, lds, dims, batchSizes, T, threads, [](const RnnDir& d, int k, int th, DxTurns* turns) { return backward_dir(d, turns, k, th); });
+                              const int* batchSizes, int T, int threads, long long cancelFlag) {
+    return run_dirs(ndirs, ptrs, lds, dims, batchSizes, T, threads, cancelFlag, [](const RnnDir& d, int k, int th, DxTurns* turns) { return backward_dir(d, turns, k, th); });
 }
 
 }  // namespace rnn4j

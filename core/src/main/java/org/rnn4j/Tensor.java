@@ -3,9 +3,7 @@ package org.rnn4j;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
-import org.rnn4j.autograd.Engine;
 import org.rnn4j.autograd.GradMode;
-import org.rnn4j.autograd.Node;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Backends;
 import org.rnn4j.backend.BinaryOp;
@@ -24,7 +22,7 @@ import org.rnn4j.backend.UnaryOp;
  *
  * <p>Tensors are not thread-safe for mutation; concurrent reads of a tensor are fine.
  */
-public class Tensor implements AutoCloseable {
+public final class Tensor implements AutoCloseable {
     private final Storage storage;
     private final long offset;
     private final int[] shape;
@@ -33,10 +31,10 @@ public class Tensor implements AutoCloseable {
 
     private boolean requiresGrad;
     private Tensor grad;
-    private Node gradFn;
+    private GradFn gradFn;
     private int outputIndex;
 
-    protected Tensor(Storage storage, long offset, int[] shape, int[] strides) {
+    Tensor(Storage storage, long offset, int[] shape, int[] strides) {
         storage.retain();
         this.storage = storage;
         this.offset = offset;
@@ -67,7 +65,7 @@ public class Tensor implements AutoCloseable {
     public static Tensor full(float value, int... shape) {
         Tensor t = zeros(shape);
         if (value != 0f) {
-            t.backend().fill(t, value);
+            Kernels.fill(t, value);
         }
         return t;
     }
@@ -103,7 +101,7 @@ public class Tensor implements AutoCloseable {
                     + " elements, expected " + numel(s) + " for shape " + Arrays.toString(s));
         }
         Tensor t = zeros(s);
-        t.backend().write(t, data, 0);
+        Kernels.write(t, data, 0);
         return t;
     }
 
@@ -247,6 +245,30 @@ public class Tensor implements AutoCloseable {
         }
     }
 
+    /**
+     * This tensor as a checked view for one backend call, its storage held by {@code pins} until
+     * they close: closing the tensor meanwhile (from any thread) frees the memory after the call,
+     * never under it. For code that calls a {@link Backend} itself (custom fused ops).
+     *
+     * @throws IllegalStateException if the tensor was closed
+     */
+    public org.rnn4j.backend.View pin(org.rnn4j.backend.Pins pins) {
+        ensureOpen("pin");
+        return pins.view(storage, offset, shape, strides);
+    }
+
+    /** {@link #pin} of every tensor (a null entry, or a null array, stays null). */
+    public static org.rnn4j.backend.View[] pin(org.rnn4j.backend.Pins pins, Tensor... ts) {
+        if (ts == null) {
+            return null;
+        }
+        org.rnn4j.backend.View[] v = new org.rnn4j.backend.View[ts.length];
+        for (int i = 0; i < ts.length; i++) {
+            v[i] = ts[i] == null ? null : ts[i].pin(pins);
+        }
+        return v;
+    }
+
     /** Throws IllegalStateException naming {@code op} if this tensor was closed. */
     public Tensor ensureOpen(String op) {
         if (closed || storage.isFreed()) {
@@ -278,7 +300,7 @@ public class Tensor implements AutoCloseable {
     public float[] toArray() {
         ensureOpen("toArray");
         float[] out = new float[Math.toIntExact(numel())];
-        backend().read(this, out, 0);
+        Kernels.read(this, out, 0);
         return out;
     }
 
@@ -343,7 +365,7 @@ public class Tensor implements AutoCloseable {
         }
         Tensor out = zeros(device, shape);
         float[] host = toArray();
-        out.backend().write(out, host, 0);
+        Kernels.write(out, host, 0);
         return record(out, "To", g -> new Tensor[] {g.to(device())}, this);
     }
 
@@ -382,7 +404,7 @@ public class Tensor implements AutoCloseable {
         setGrad(null);
     }
 
-    public Node gradFn() {
+    public GradFn gradFn() {
         return gradFn;
     }
 
@@ -395,7 +417,7 @@ public class Tensor implements AutoCloseable {
     }
 
     /** For autograd nodes with several outputs: marks {@code this} as output {@code index} of {@code node}. */
-    public Tensor attach(Node node, int index) {
+    public Tensor attach(GradFn node, int index) {
         this.gradFn = node;
         this.outputIndex = index;
         this.requiresGrad = true;
@@ -410,7 +432,7 @@ public class Tensor implements AutoCloseable {
         }
         try (GradMode.Guard g = GradMode.noGrad()) {
             Tensor one = full(1f, shape);
-            Engine.backward(this, one, false);
+            Autograd.backward(this, one, false);
         }
     }
 
@@ -421,7 +443,7 @@ public class Tensor implements AutoCloseable {
 
     public void backward(Tensor gradient, boolean retainGraph) {
         requireSameShape("backward", "gradient", gradient);
-        Engine.backward(this, gradient, retainGraph);
+        Autograd.backward(this, gradient, retainGraph);
     }
 
     /** Adds {@code g} into this leaf's gradient (allocated outside any scope: it belongs to the leaf). */
@@ -460,7 +482,7 @@ public class Tensor implements AutoCloseable {
         if (!any) {
             return out;
         }
-        out.attach(new Node(name, 1, inputs) {
+        out.attach(new GradFn(name, 1, inputs) {
             @Override
             protected Tensor[] backward(Tensor[] gradOutputs) {
                 return backward.apply(gradOutputs[0]);
@@ -733,7 +755,7 @@ public class Tensor implements AutoCloseable {
     private Tensor contiguousCopy() {
         Tensor out = zeros(device(), shape);
         if (numel() > 0) {
-            backend().copy(out, this);
+            Kernels.copy(out, this);
         }
         return out;
     }
@@ -769,7 +791,7 @@ public class Tensor implements AutoCloseable {
         requireSameDevice("copy_", "src", src);
         Tensor s = src.broadcastTo("copy_", "src", shape);
         if (numel() > 0) {
-            backend().copy(this, s);
+            Kernels.copy(this, s);
         }
         return this;
     }
@@ -778,7 +800,7 @@ public class Tensor implements AutoCloseable {
     public Tensor fill(float value) {
         checkInPlace("fill_");
         if (numel() > 0) {
-            backend().fill(this, value);
+            Kernels.fill(this, value);
         }
         return this;
     }
@@ -794,7 +816,7 @@ public class Tensor implements AutoCloseable {
         requireContiguous("add_", "self", this);
         Tensor o = other.broadcastTo("add_", "other", shape);
         if (numel() > 0) {
-            backend().addScaled(this, this, o, alpha);
+            Kernels.addScaled(this, this, o, alpha);
         }
         return this;
     }
@@ -804,7 +826,7 @@ public class Tensor implements AutoCloseable {
         checkInPlace("mul_");
         requireContiguous("mul_", "self", this);
         if (numel() > 0) {
-            backend().binaryScalar(BinaryOp.MUL, this, this, value);
+            Kernels.binaryScalar(BinaryOp.MUL, this, this, value);
         }
         return this;
     }
@@ -817,7 +839,7 @@ public class Tensor implements AutoCloseable {
         ensureOpen(name);
         Tensor out = zeros(device(), shape);
         if (numel() > 0) {
-            backend().unary(op, out, this);
+            Kernels.unary(op, out, this);
         }
         return record(out, name, g -> new Tensor[] {g.mul(derivative.apply(out))}, this);
     }
@@ -826,7 +848,7 @@ public class Tensor implements AutoCloseable {
         ensureOpen(name);
         Tensor out = zeros(device(), shape);
         if (numel() > 0) {
-            backend().unary(op, out, this);
+            Kernels.unary(op, out, this);
         }
         return out;
     }
@@ -890,7 +912,7 @@ public class Tensor implements AutoCloseable {
         ensureOpen(name);
         Tensor out = zeros(device(), shape);
         if (numel() > 0) {
-            backend().binaryScalar(op, out, this, s);
+            Kernels.binaryScalar(op, out, this, s);
         }
         return out;
     }
@@ -950,7 +972,7 @@ public class Tensor implements AutoCloseable {
         int[] s = broadcastShapes(name, shape, other.shape);
         Tensor out = zeros(device(), s);
         if (numel(s) > 0) {
-            backend().binary(op, out, broadcastTo(name, "self", s), other.broadcastTo(name, "other", s));
+            Kernels.binary(op, out, broadcastTo(name, "self", s), other.broadcastTo(name, "other", s));
         }
         return out;
     }
@@ -1026,7 +1048,7 @@ public class Tensor implements AutoCloseable {
         int[] s = broadcastShapes("where", broadcastShapes("where", cond.shape, a.shape), b.shape);
         Tensor out = zeros(a.device(), s);
         if (numel(s) > 0) {
-            a.backend().where(out, cond.broadcastTo("where", "cond", s), a.broadcastTo("where", "a", s),
+            Kernels.where(out, cond.broadcastTo("where", "cond", s), a.broadcastTo("where", "a", s),
                     b.broadcastTo("where", "b", s));
         }
         return record(out, "Where", g -> {
@@ -1045,7 +1067,7 @@ public class Tensor implements AutoCloseable {
         Tensor flat = contiguousNoGrad();
         Tensor out = zeros(device());
         if (numel() > 0) {
-            backend().reduce(ReduceOp.SUM, out, flat, 1, Math.toIntExact(numel()), 1);
+            Kernels.reduce(ReduceOp.SUM, out, flat, 1, Math.toIntExact(numel()), 1);
         }
         dropCopy(flat);
         int[] s = shape.clone();
@@ -1109,7 +1131,7 @@ public class Tensor implements AutoCloseable {
         Tensor out = zeros(device(), kept);
         if (outer * inner > 0) {
             Tensor dense = contiguousNoGrad();
-            backend().reduce(op, out, dense, outer, n, inner);
+            Kernels.reduce(op, out, dense, outer, n, inner);
             dropCopy(dense);
         }
         Tensor result = keepDim ? out : out.squeezeNoGrad(d);
@@ -1124,7 +1146,7 @@ public class Tensor implements AutoCloseable {
                 return record(result, op == ReduceOp.MAX ? "Max" : "Min", g -> {
                     Tensor z = zeros(g.device(), s);
                     int[] ix = idx.toIntArray();
-                    z.backend().scatterAdd(z, (keepDim ? g : g.unsqueeze(d)).contiguousNoGrad(), outer, n, inner, 1, ix);
+                    Kernels.scatterAdd(z, (keepDim ? g : g.unsqueeze(d)).contiguousNoGrad(), outer, n, inner, 1, ix);
                     return new Tensor[] {z};
                 }, self);
             }
@@ -1138,7 +1160,7 @@ public class Tensor implements AutoCloseable {
         kept[d] = 1;
         Tensor out = zeros(device(), kept);
         Tensor dense = contiguousNoGrad();
-        backend().reduce(op, out, dense, outer, n, inner);
+        Kernels.reduce(op, out, dense, outer, n, inner);
         dropCopy(dense);
         return out;
     }
@@ -1193,7 +1215,7 @@ public class Tensor implements AutoCloseable {
         Tensor out = zeros(device(), shape);
         if (numel() > 0) {
             Tensor dense = contiguousNoGrad();
-            backend().softmax(out, dense, outer, shape[d], inner, log);
+            Kernels.softmax(out, dense, outer, shape[d], inner, log);
             dropCopy(dense);
         }
         if (log) {
@@ -1252,8 +1274,8 @@ public class Tensor implements AutoCloseable {
             int lb = layout(b);
             long sa = nb == 1 ? 0 : batchStride(a);
             long sb = nb == 1 ? 0 : batchStride(b);
-            backend().gemm(la == 2, lb == 2, m, n, k, 1f, a.storage, a.offset, ld(a, la), sa,
-                    b.storage, b.offset, ld(b, lb), sb, 0f, out.storage, out.offset, Math.max(n, 1), (long) m * n, nb);
+            Kernels.gemm(la == 2, lb == 2, m, n, k, 1f, a, ld(a, la), sa, b, ld(b, lb), sb, 0f, out, Math.max(n, 1),
+                    (long) m * n, nb);
         }
         Tensor self = this;
         return record(out, "MatMul", g -> new Tensor[] {
@@ -1357,7 +1379,7 @@ public class Tensor implements AutoCloseable {
             starts[i] = pos;
             if (t.numel() > 0) {
                 Tensor dst = out.narrowNoGrad(d, pos, t.shape[d]);
-                first.backend().copy(dst, t);
+                Kernels.copy(dst, t);
                 dst.close();
             }
             pos += t.shape[d];
@@ -1410,14 +1432,14 @@ public class Tensor implements AutoCloseable {
         int[] idx = index.clone();
         if (numel(s) > 0) {
             Tensor dense = contiguousNoGrad();
-            backend().indexSelect(out, dense, outer, shape[d], inner, idx);
+            Kernels.indexSelect(out, dense, outer, shape[d], inner, idx);
             dropCopy(dense);
         }
         int[] full = shape.clone();
         return record(out, "IndexSelect", g -> {
             Tensor z = zeros(g.device(), full);
             if (g.numel() > 0) {
-                z.backend().indexAdd(z, g.contiguousNoGrad(), outer, full[d], inner, idx);
+                Kernels.indexAdd(z, g.contiguousNoGrad(), outer, full[d], inner, idx);
             }
             return new Tensor[] {z};
         }, this);
@@ -1449,14 +1471,14 @@ public class Tensor implements AutoCloseable {
         Tensor out = zeros(device(), index.shape);
         if (out.numel() > 0) {
             Tensor dense = contiguousNoGrad();
-            backend().gather(out, dense, outer, shape[d], inner, m, idx);
+            Kernels.gather(out, dense, outer, shape[d], inner, m, idx);
             dropCopy(dense);
         }
         int[] full = shape.clone();
         return record(out, "Gather", g -> {
             Tensor z = zeros(g.device(), full);
             if (g.numel() > 0) {
-                z.backend().scatterAdd(z, g.contiguousNoGrad(), outer, full[d], inner, m, idx);
+                Kernels.scatterAdd(z, g.contiguousNoGrad(), outer, full[d], inner, m, idx);
             }
             return new Tensor[] {z};
         }, this);

@@ -55,8 +55,8 @@ class FusedParameterSetParityTest {
                     OptimizerStep u = new OptimizerStep(kind, 0.01f, 0.9f, 0.1f, false, 0.01f, 0.9f, 0.999f, 1e-8f, step,
                             step == 1);
                     boolean usesV = kind != OptimizerStep.Kind.SGD;
-                    nat.optimizerStep(u, pN, gr, mN, usesV ? vN : null);
-                    ref.optimizerStep(u, pR, gr, mR, usesV ? vR : null);
+                    Direct.on(nat).optimizerStep(u, pN, gr, mN, usesV ? vN : null);
+                    Direct.on(ref).optimizerStep(u, pR, gr, mR, usesV ? vR : null);
                 }
                 for (int i = 0; i < pN.length; i++) {
                     assertClose(pN[i], pR[i], 1e-6, 1e-6, kind + " param " + i);
@@ -71,11 +71,11 @@ class FusedParameterSetParityTest {
         Backend nat = Backends.byName("native");
         try (Scope s = Scope.open()) {
             Tensor[] xs = randomSet(new Generator(9));
-            double expected = ReferenceBackend.INSTANCE.sumSquares(xs);
-            assertEquals(expected, nat.sumSquares(xs), 1e-9 * expected);
+            double expected = Direct.on(ReferenceBackend.INSTANCE).sumSquares(xs);
+            assertEquals(expected, Direct.on(nat).sumSquares(xs), 1e-9 * expected);
             Tensor[] ys = copies(xs);
-            nat.scale(xs, 0.37f);
-            ReferenceBackend.INSTANCE.scale(ys, 0.37f);
+            Direct.on(nat).scale(xs, 0.37f);
+            Direct.on(ReferenceBackend.INSTANCE).scale(ys, 0.37f);
             for (int i = 0; i < xs.length; i++) {
                 assertClose(xs[i], ys[i], 1e-7, 0, "scaled " + i);
             }

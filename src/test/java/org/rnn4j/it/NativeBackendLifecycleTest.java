@@ -79,13 +79,13 @@ class NativeBackendLifecycleTest {
             assertThrows(IllegalStateException.class, a::exp);
             // a direct backend call with a closed tensor fails cleanly too (Tensor.storage() refuses it)
             Tensor out = Tensor.zeros(4, 4);
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> nat.unary(UnaryOp.EXP, out, a));
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> Direct.on(nat).unary(UnaryOp.EXP, out, a));
             assertTrue(e.getMessage().contains("closed"), e.getMessage());
             // and NativeBackend's own check on raw storages: gemm takes Storage, not Tensor
             Tensor dead = Tensor.zeros(4, 4);
             var deadStorage = dead.storage();
             dead.close();
-            e = assertThrows(IllegalStateException.class, () -> nat.gemm(false, false, 4, 4, 4, 1f, deadStorage, 0, 4, 0,
+            e = assertThrows(IllegalStateException.class, () -> Direct.on(nat).gemm(false, false, 4, 4, 4, 1f, deadStorage, 0, 4, 0,
                     b.storage(), 0, 4, 0, 0f, out.storage(), 0, 4, 0, 1));
             assertTrue(e.getMessage().contains("freed"), e.getMessage());
             b.close();
@@ -110,7 +110,7 @@ class NativeBackendLifecycleTest {
                     Tensor x = Tensor.randn(g, 2, 8);           // 1 tensor
                     Tensor y = x.matmul(w).tanh();              // 2
                     Tensor z = y.add(x).mul(0.5f);              // 2
-                    nat.binaryScalar(BinaryOp.MAX, z, z, 0f);   // in place
+                    Direct.on(nat).binaryScalar(BinaryOp.MAX, z, z, 0f);   // in place
                     z.softmax(1).sum();                         // 2
                 }
             }

@@ -10,7 +10,6 @@ import org.rnn4j.Scope;
 import org.rnn4j.Tensor;
 import org.rnn4j.backend.Backends;
 import org.rnn4j.backend.CellKind;
-import org.rnn4j.backend.RnnLayerArgs;
 import org.rnn4j.nativecpu.NativeBackend;
 import org.rnn4j.nn.GRU;
 import org.rnn4j.nn.LSTM;
@@ -55,17 +54,17 @@ class NativeBidirectionalDxTest {
                 try (Scope perRound = Scope.open()) {
                     Tensor dxTogether = Tensor.zeros(rows, in);
                     Tensor dxApart = Tensor.zeros(rows, in);
-                    RnnLayerArgs[] together = new RnnLayerArgs[2];
-                    RnnLayerArgs[] apart = new RnnLayerArgs[2];
+                    TensorArgs[] together = new TensorArgs[2];
+                    TensorArgs[] apart = new TensorArgs[2];
                     for (int k = 0; k < 2; k++) {
                         together[k] = args(k, bs, in, hid, x, dy, wIh[k], wHh[k], bIh[k], bHh[k], rows, dxTogether);
                         apart[k] = args(k, bs, in, hid, x, dy, wIh[k], wHh[k], bIh[k], bHh[k], rows, dxApart);
                     }
-                    NATIVE.rnnForward(together);
-                    NATIVE.rnnBackward(together); // both directions in one call: concurrent
+                    NATIVE.rnnForward(TensorArgs.views(together));
+                    NATIVE.rnnBackward(TensorArgs.views(together)); // both directions in one call: concurrent
                     for (int k = 0; k < 2; k++) {
-                        NATIVE.rnnForward(apart[k]);
-                        NATIVE.rnnBackward(apart[k]); // one direction per call: sequential
+                        NATIVE.rnnForward(TensorArgs.views(apart[k]));
+                        NATIVE.rnnBackward(TensorArgs.views(apart[k])); // one direction per call: sequential
                     }
                     TensorAssert.assertClose(dxTogether, dxApart, 1e-5, 1e-5, "round " + round + " dx");
                 }
@@ -102,10 +101,10 @@ class NativeBidirectionalDxTest {
         }
     }
 
-    private static RnnLayerArgs args(int k, int[] bs, int in, int hid, Tensor x, Tensor dy, Tensor wIh, Tensor wHh,
+    private static TensorArgs args(int k, int[] bs, int in, int hid, Tensor x, Tensor dy, Tensor wIh, Tensor wHh,
                                      Tensor bIh, Tensor bHh, int rows, Tensor dx) {
         CellKind kind = CellKind.LSTM;
-        RnnLayerArgs a = new RnnLayerArgs();
+        TensorArgs a = new TensorArgs();
         a.kind = kind;
         a.reverse = k == 1;
         a.batchSizes = bs.clone();

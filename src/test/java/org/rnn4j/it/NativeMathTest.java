@@ -30,7 +30,7 @@ class NativeMathTest {
             x[i] = lo + (hi - lo) * i / (n - 1);
         }
         try (Tensor in = Tensor.fromArray(x, n); Tensor out = Tensor.zeros(n)) {
-            nat.unary(op, out, in);
+            Direct.on(nat).unary(op, out, in);
             float[] y = out.toArray();
             double worst = 0;
             float at = 0;

@@ -16,8 +16,8 @@ import org.rnn4j.backend.BinaryOp;
 import org.rnn4j.backend.CellKind;
 import org.rnn4j.backend.OptimizerStep;
 import org.rnn4j.backend.ReduceOp;
-import org.rnn4j.backend.RnnLayerArgs;
 import org.rnn4j.backend.Storage;
+import org.rnn4j.backend.View;
 import org.rnn4j.backend.UnaryOp;
 import org.rnn4j.nativecpu.NativeBackend;
 
@@ -101,13 +101,13 @@ class NativeMisuseTest {
     @Test
     void elementwiseShapesMustMatchOut() {
         try (Tensor out = on(be, 0, 0, 0, 0); Tensor a = on(be, 1, 2, 3, 4); Tensor small = on(be, 1)) {
-            assertThrows(IllegalArgumentException.class, () -> be.binary(BinaryOp.ADD, out, a, small));
-            assertThrows(IllegalArgumentException.class, () -> be.unary(UnaryOp.EXP, out, small));
-            assertThrows(IllegalArgumentException.class, () -> be.copy(out, small));
-            assertThrows(IllegalArgumentException.class, () -> be.addScaled(out, a, small, 1f));
-            assertThrows(IllegalArgumentException.class, () -> be.where(out, a, a, small));
-            assertThrows(IllegalArgumentException.class, () -> be.binaryScalar(BinaryOp.MUL, out, small, 2f));
-            be.binary(BinaryOp.ADD, out, a, a);
+            assertThrows(IllegalArgumentException.class, () -> Direct.on(be).binary(BinaryOp.ADD, out, a, small));
+            assertThrows(IllegalArgumentException.class, () -> Direct.on(be).unary(UnaryOp.EXP, out, small));
+            assertThrows(IllegalArgumentException.class, () -> Direct.on(be).copy(out, small));
+            assertThrows(IllegalArgumentException.class, () -> Direct.on(be).addScaled(out, a, small, 1f));
+            assertThrows(IllegalArgumentException.class, () -> Direct.on(be).where(out, a, a, small));
+            assertThrows(IllegalArgumentException.class, () -> Direct.on(be).binaryScalar(BinaryOp.MUL, out, small, 2f));
+            Direct.on(be).binary(BinaryOp.ADD, out, a, a);
             assertArrayEquals(new float[] {2, 4, 6, 8}, out.toArray());
         }
     }
@@ -117,13 +117,13 @@ class NativeMisuseTest {
         try (Tensor one = on(be, 5); Tensor wide = one.expand(1000); Tensor x = on(be, 1, 2, 3, 4);
              Tensor out = on(be, 0)) {
             // sum_all reads numel floats from the address: 1000 from a 1-float storage
-            assertThrows(IllegalArgumentException.class, () -> be.sumAll(wide));
-            assertThrows(IllegalArgumentException.class, () -> be.sumSquares(x, wide));
-            assertThrows(IllegalArgumentException.class, () -> be.scale(new Tensor[] {wide}, 2f));
-            assertThrows(IllegalArgumentException.class, () -> be.reduce(ReduceOp.SUM, out, x, 1, 400, 1));
-            assertThrows(IllegalArgumentException.class, () -> be.reduce(ReduceOp.SUM, out, x, -1, 4, -1));
-            assertThrows(IllegalArgumentException.class, () -> be.softmax(x, x, 1, 8, 1, false));
-            be.reduce(ReduceOp.SUM, out, x, 1, 4, 1);
+            assertThrows(IllegalArgumentException.class, () -> Direct.on(be).sumAll(wide));
+            assertThrows(IllegalArgumentException.class, () -> Direct.on(be).sumSquares(x, wide));
+            assertThrows(IllegalArgumentException.class, () -> Direct.on(be).scale(new Tensor[] {wide}, 2f));
+            assertThrows(IllegalArgumentException.class, () -> Direct.on(be).reduce(ReduceOp.SUM, out, x, 1, 400, 1));
+            assertThrows(IllegalArgumentException.class, () -> Direct.on(be).reduce(ReduceOp.SUM, out, x, -1, 4, -1));
+            assertThrows(IllegalArgumentException.class, () -> Direct.on(be).softmax(x, x, 1, 8, 1, false));
+            Direct.on(be).reduce(ReduceOp.SUM, out, x, 1, 4, 1);
             assertEquals(10f, out.item());
         }
     }
@@ -131,12 +131,12 @@ class NativeMisuseTest {
     @Test
     void indexArgumentsAreRangeChecked() {
         try (Tensor x = on(be, 1, 2, 3, 4); Tensor out2 = on(be, 0, 0)) {
-            assertThrows(IndexOutOfBoundsException.class, () -> be.indexSelect(out2, x, 1, 4, 1, new int[] {0, 1 << 20}));
-            assertThrows(IndexOutOfBoundsException.class, () -> be.indexAdd(x, out2, 1, 4, 1, new int[] {-1, 0}));
-            assertThrows(IllegalArgumentException.class, () -> be.gather(out2, x, 1, 4, 1, 2, new int[] {0}));
-            assertThrows(IndexOutOfBoundsException.class, () -> be.scatterAdd(x, out2, 1, 4, 1, 2, new int[] {0, 4}));
-            assertThrows(IllegalArgumentException.class, () -> be.indexSelect(out2, x, 1, 4, 1, new int[] {0, 1, 2}));
-            be.indexSelect(out2, x, 1, 4, 1, new int[] {3, 1});
+            assertThrows(IndexOutOfBoundsException.class, () -> Direct.on(be).indexSelect(out2, x, 1, 4, 1, new int[] {0, 1 << 20}));
+            assertThrows(IndexOutOfBoundsException.class, () -> Direct.on(be).indexAdd(x, out2, 1, 4, 1, new int[] {-1, 0}));
+            assertThrows(IllegalArgumentException.class, () -> Direct.on(be).gather(out2, x, 1, 4, 1, 2, new int[] {0}));
+            assertThrows(IndexOutOfBoundsException.class, () -> Direct.on(be).scatterAdd(x, out2, 1, 4, 1, 2, new int[] {0, 4}));
+            assertThrows(IllegalArgumentException.class, () -> Direct.on(be).indexSelect(out2, x, 1, 4, 1, new int[] {0, 1, 2}));
+            Direct.on(be).indexSelect(out2, x, 1, 4, 1, new int[] {3, 1});
             assertArrayEquals(new float[] {4, 2}, out2.toArray());
         }
     }
@@ -147,13 +147,13 @@ class NativeMisuseTest {
             Storage sa = a.storage();
             Storage sc = c.storage();
             // 2x2 times 2x2 but 100 batches: strides walk far past 4 floats
-            assertThrows(IllegalArgumentException.class, () -> be.gemm(false, false, 2, 2, 2, 1f, sa, 0, 2, 4, sa, 0, 2, 4,
+            assertThrows(IllegalArgumentException.class, () -> Direct.on(be).gemm(false, false, 2, 2, 2, 1f, sa, 0, 2, 4, sa, 0, 2, 4,
                     0f, sc, 0, 2, 4, 100));
-            assertThrows(IllegalArgumentException.class, () -> be.gemm(false, false, 2, 2, 2, 1f, sa, 3, 2, 0, sa, 0, 2, 0,
+            assertThrows(IllegalArgumentException.class, () -> Direct.on(be).gemm(false, false, 2, 2, 2, 1f, sa, 3, 2, 0, sa, 0, 2, 0,
                     0f, sc, 0, 2, 0, 1));
-            assertThrows(IllegalArgumentException.class, () -> be.gemm(false, false, 2, 2, 2, 1f, sa, 0, 1, 0, sa, 0, 2, 0,
+            assertThrows(IllegalArgumentException.class, () -> Direct.on(be).gemm(false, false, 2, 2, 2, 1f, sa, 0, 1, 0, sa, 0, 2, 0,
                     0f, sc, 0, 2, 0, 1));
-            be.gemm(false, false, 2, 2, 2, 1f, sa, 0, 2, 0, sa, 0, 2, 0, 0f, sc, 0, 2, 0, 1);
+            Direct.on(be).gemm(false, false, 2, 2, 2, 1f, sa, 0, 2, 0, sa, 0, 2, 0, 0f, sc, 0, 2, 0, 1);
             assertArrayEquals(new float[] {7, 10, 15, 22}, c.toArray());
         }
     }
@@ -163,10 +163,10 @@ class NativeMisuseTest {
         try (Backends.Override o = Backends.use(be);
              Tensor logits = Tensor.zeros(2, 3); Tensor loss = Tensor.zeros(2); Tensor d = Tensor.zeros(2, 3);
              Tensor dSmall = Tensor.zeros(1, 3)) {
-            assertThrows(IndexOutOfBoundsException.class, () -> be.crossEntropy(loss, d, logits, new int[] {0, 1 << 24}, -100, 1f));
-            assertThrows(IllegalArgumentException.class, () -> be.crossEntropy(loss, d, logits, new int[] {0}, -100, 1f));
-            assertThrows(IllegalArgumentException.class, () -> be.crossEntropy(loss, dSmall, logits, new int[] {0, 1}, -100, 1f));
-            be.crossEntropy(loss, d, logits, new int[] {0, -100}, -100, 1f);
+            assertThrows(IndexOutOfBoundsException.class, () -> Direct.on(be).crossEntropy(loss, d, logits, new int[] {0, 1 << 24}, -100, 1f));
+            assertThrows(IllegalArgumentException.class, () -> Direct.on(be).crossEntropy(loss, d, logits, new int[] {0}, -100, 1f));
+            assertThrows(IllegalArgumentException.class, () -> Direct.on(be).crossEntropy(loss, dSmall, logits, new int[] {0, 1}, -100, 1f));
+            Direct.on(be).crossEntropy(loss, d, logits, new int[] {0, -100}, -100, 1f);
             assertEquals((float) Math.log(3), loss.toArray()[0], 1e-6f);
         }
     }
@@ -176,38 +176,34 @@ class NativeMisuseTest {
         try (Tensor p = on(be, 1, 2, 3); Tensor g = on(be, 1)) {
             OptimizerStep sgd = new OptimizerStep(OptimizerStep.Kind.SGD, 0.1f, 0f, 0f, false, 0f, 0.9f, 0.999f, 1e-8f, 1, true);
             assertThrows(IllegalArgumentException.class,
-                    () -> be.optimizerStep(sgd, new Tensor[] {p}, new Tensor[] {g}, null, null));
+                    () -> Direct.on(be).optimizerStep(sgd, new Tensor[] {p}, new Tensor[] {g}, null, null));
             assertThrows(IllegalArgumentException.class,
-                    () -> be.optimizerStep(sgd, new Tensor[] {p, p}, new Tensor[] {p}, null, null));
-        }
-    }
-
-    /** A Tensor subclass can build any view; the backend refuses one that leaves its storage. */
-    private static final class RawView extends Tensor {
-        RawView(Storage s, long offset, int[] shape, int[] strides) {
-            super(s, offset, shape, strides);
+                    () -> Direct.on(be).optimizerStep(sgd, new Tensor[] {p, p}, new Tensor[] {p}, null, null));
         }
     }
 
     @Test
     void viewsOutsideTheirStorageAndClosedTensorsAreRefused() {
         try (Tensor t = on(be, 1, 2, 3, 4); Tensor out = on(be, 0, 0, 0, 0)) {
-            try (Tensor past = new RawView(t.storage(), 2, new int[] {4}, new int[] {1});
-                 Tensor strided = new RawView(t.storage(), 0, new int[] {4}, new int[] {1 << 20})) {
-                assertThrows(IllegalArgumentException.class, () -> be.fill(past, 1f));
-                assertThrows(IllegalArgumentException.class, () -> be.copy(out, strided));
-            }
+            // a view checks itself when made: no backend ever sees one that leaves its storage
+            Storage st = t.storage();
+            assertThrows(IllegalArgumentException.class, () -> View.of(st, 2, new int[] {4}, new int[] {1}));
+            assertThrows(IllegalArgumentException.class, () -> View.of(st, 0, new int[] {4}, new int[] {1 << 20}));
+            assertThrows(IllegalArgumentException.class, () -> View.of(st, -1, new int[] {1}, new int[] {1}));
+            assertThrows(IllegalArgumentException.class, () -> View.of(st, 0, new int[] {2, 2}, new int[] {1}));
+            assertThrows(IllegalArgumentException.class,
+                    () -> View.of(st, 0, new int[] {65536, 65536, 65536, 65536}, new int[] {0, 0, 0, 0}));
             Tensor closed = on(be, 1, 2, 3, 4);
             closed.close();
-            assertThrows(IllegalStateException.class, () -> be.unary(UnaryOp.NEG, out, closed));
+            assertThrows(IllegalStateException.class, () -> Direct.on(be).unary(UnaryOp.NEG, out, closed));
         }
     }
 
     // ---- recurrent layer called directly -----------------------------------------------------
 
     /** A valid one-direction RNN_TANH layer: T = 2, N = 2, I = 3, H = 4. */
-    private static RnnLayerArgs rnnArgs(boolean training) {
-        RnnLayerArgs a = new RnnLayerArgs();
+    private static TensorArgs rnnArgs(boolean training) {
+        TensorArgs a = new TensorArgs();
         a.kind = CellKind.RNN_TANH;
         a.batchSizes = new int[] {2, 2};
         a.inputSize = 3;
@@ -227,44 +223,44 @@ class NativeMisuseTest {
     @Test
     void rnnLayerArgumentsAreChecked() {
         try (Backends.Override o = Backends.use(be); org.rnn4j.Scope s = org.rnn4j.Scope.open()) {
-            RnnLayerArgs grow = rnnArgs(false);
+            TensorArgs grow = rnnArgs(false);
             grow.batchSizes = new int[] {2, 3};   // increasing: step 1 would run 3 rows of a 2-row state
-            assertThrows(IllegalArgumentException.class, () -> be.rnnForward(grow));
+            assertThrows(IllegalArgumentException.class, () -> be.rnnForward(TensorArgs.views(grow)));
 
-            RnnLayerArgs longer = rnnArgs(false);
+            TensorArgs longer = rnnArgs(false);
             longer.batchSizes = new int[] {2, 2, 2, 2};  // 8 rows of x, which has 4
-            assertThrows(IllegalArgumentException.class, () -> be.rnnForward(longer));
+            assertThrows(IllegalArgumentException.class, () -> be.rnnForward(TensorArgs.views(longer)));
 
-            RnnLayerArgs empty = rnnArgs(false);
+            TensorArgs empty = rnnArgs(false);
             empty.batchSizes = new int[0];  // batchSizes[0] read past the array
-            assertThrows(IllegalArgumentException.class, () -> be.rnnForward(empty));
+            assertThrows(IllegalArgumentException.class, () -> be.rnnForward(TensorArgs.views(empty)));
 
-            RnnLayerArgs smallH0 = rnnArgs(false);
+            TensorArgs smallH0 = rnnArgs(false);
             smallH0.h0 = Tensor.zeros(1, 4);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> be.rnnForward(smallH0));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> be.rnnForward(TensorArgs.views(smallH0)));
             assertTrue(e.getMessage().contains("'h0'"), e.getMessage());
 
-            RnnLayerArgs transposed = rnnArgs(false);
+            TensorArgs transposed = rnnArgs(false);
             transposed.wIh = Tensor.full(0.2f, 3, 4).t();  // column stride 4
-            assertThrows(IllegalArgumentException.class, () -> be.rnnForward(transposed));
+            assertThrows(IllegalArgumentException.class, () -> be.rnnForward(TensorArgs.views(transposed)));
 
-            RnnLayerArgs noY = rnnArgs(false);
+            TensorArgs noY = rnnArgs(false);
             noY.y = null;
-            assertThrows(IllegalArgumentException.class, () -> be.rnnForward(noY));
+            assertThrows(IllegalArgumentException.class, () -> be.rnnForward(TensorArgs.views(noY)));
 
-            RnnLayerArgs ok = rnnArgs(true);
-            be.rnnForward(ok);
+            TensorArgs ok = rnnArgs(true);
+            be.rnnForward(TensorArgs.views(ok));
             ok.dy = Tensor.zeros(4, 4);
-            RnnLayerArgs noWs = ok;
+            TensorArgs noWs = ok;
             Tensor ws = noWs.workspace;
             noWs.workspace = null;  // backward reads the saved activations: null was a null dereference
-            assertThrows(IllegalArgumentException.class, () -> be.rnnBackward(noWs));
+            assertThrows(IllegalArgumentException.class, () -> be.rnnBackward(TensorArgs.views(noWs)));
             noWs.workspace = ws;
             noWs.dy = null;
-            assertThrows(IllegalArgumentException.class, () -> be.rnnBackward(noWs));
+            assertThrows(IllegalArgumentException.class, () -> be.rnnBackward(TensorArgs.views(noWs)));
             noWs.dy = Tensor.zeros(4, 4);
             noWs.dWIh = Tensor.zeros(4, 3);
-            be.rnnBackward(noWs);
+            be.rnnBackward(TensorArgs.views(noWs));
             assertArrayEquals(new float[12], noWs.dWIh.toArray());
         }
     }

@@ -94,7 +94,7 @@ class NativeParityTest {
                     List<Tensor> xs = views(g, s, lo, 6f);
                     for (int i = 0; i < xs.size(); i++) {
                         Tensor x = xs.get(i);
-                        parity(name(op, s, i), s, (be, out) -> be.unary(op, out, x), 1e-5, 1e-6);
+                        parity(name(op, s, i), s, (be, out) -> Direct.on(be).unary(op, out, x), 1e-5, 1e-6);
                     }
                 }
             }
@@ -108,13 +108,13 @@ class NativeParityTest {
             Tensor base = Tensor.randn(g, 6, 9);
             Tensor n = base.copy();
             Tensor r = base.copy();
-            nat.unary(UnaryOp.TANH, n.narrow(1, 1, 5), n.narrow(1, 1, 5));
-            REF.unary(UnaryOp.TANH, r.narrow(1, 1, 5), r.narrow(1, 1, 5));
+            Direct.on(nat).unary(UnaryOp.TANH, n.narrow(1, 1, 5), n.narrow(1, 1, 5));
+            Direct.on(REF).unary(UnaryOp.TANH, r.narrow(1, 1, 5), r.narrow(1, 1, 5));
             assertClose(n, r, 1e-5, 1e-6, "tanh in place on a narrowed view");
             Tensor tn = Tensor.zeros(9, 6);
             Tensor tr = Tensor.zeros(9, 6);
-            nat.unary(UnaryOp.EXP, tn.transpose(0, 1), base);
-            REF.unary(UnaryOp.EXP, tr.transpose(0, 1), base);
+            Direct.on(nat).unary(UnaryOp.EXP, tn.transpose(0, 1), base);
+            Direct.on(REF).unary(UnaryOp.EXP, tr.transpose(0, 1), base);
             assertClose(tn, tr, 1e-5, 1e-6, "exp into a transposed out");
         }
     }
@@ -132,10 +132,10 @@ class NativeParityTest {
                     for (int i = 0; i < as.size(); i++) {
                         Tensor a = as.get(i);
                         Tensor b = bs.get((i + 1) % bs.size());
-                        parity(name(op, s, i), s, (be, out) -> be.binary(op, out, a, b), 1e-5, 1e-6);
-                        parity(name(op, s, i) + " scalar", s, (be, out) -> be.binaryScalar(op, out, a, 1.7f), 1e-5, 1e-6);
+                        parity(name(op, s, i), s, (be, out) -> Direct.on(be).binary(op, out, a, b), 1e-5, 1e-6);
+                        parity(name(op, s, i) + " scalar", s, (be, out) -> Direct.on(be).binaryScalar(op, out, a, 1.7f), 1e-5, 1e-6);
                         // equal operands exercise EQ/GE/LE's true branch
-                        parity(name(op, s, i) + " self", s, (be, out) -> be.binary(op, out, a, a), 1e-5, 1e-6);
+                        parity(name(op, s, i) + " self", s, (be, out) -> Direct.on(be).binary(op, out, a, a), 1e-5, 1e-6);
                     }
                 }
             }
@@ -148,10 +148,10 @@ class NativeParityTest {
             Tensor a = Tensor.of(1f, Float.NaN, 3f, -0f, Float.POSITIVE_INFINITY, -100f, 100f, 0f);
             Tensor b = Tensor.of(Float.NaN, 2f, 1f, 0f, 1f, 5f, -5f, 0f);
             for (BinaryOp op : BinaryOp.values()) {
-                parity("nan " + op, a.shape(), (be, out) -> be.binary(op, out, a, b), 1e-6, 0);
+                parity("nan " + op, a.shape(), (be, out) -> Direct.on(be).binary(op, out, a, b), 1e-6, 0);
             }
             for (UnaryOp op : UnaryOp.values()) {
-                parity("special " + op, a.shape(), (be, out) -> be.unary(op, out, a), 1e-5, 1e-30);
+                parity("special " + op, a.shape(), (be, out) -> Direct.on(be).unary(op, out, a), 1e-5, 1e-30);
             }
         }
     }
@@ -168,15 +168,15 @@ class NativeParityTest {
                     Tensor a = as.get(i);
                     Tensor b = bs.get((i + 2) % bs.size());
                     Tensor c = cs.get((i + 1) % cs.size()).gt(0f);
-                    parity(name("addScaled", s, i), s, (be, out) -> be.addScaled(out, a, b, -0.37f), 1e-6, 1e-7);
-                    parity(name("where", s, i), s, (be, out) -> be.where(out, c, a, b), 0, 0);
+                    parity(name("addScaled", s, i), s, (be, out) -> Direct.on(be).addScaled(out, a, b, -0.37f), 1e-6, 1e-7);
+                    parity(name("where", s, i), s, (be, out) -> Direct.on(be).where(out, c, a, b), 0, 0);
                 }
                 // out aliasing a, as Tensor.addInPlace does
                 Tensor n = Tensor.randn(g, s);
                 Tensor r = n.copy();
                 Tensor b = Tensor.randn(g, s);
-                nat.addScaled(n, n, b, 2f);
-                REF.addScaled(r, r, b, 2f);
+                Direct.on(nat).addScaled(n, n, b, 2f);
+                Direct.on(REF).addScaled(r, r, b, 2f);
                 assertClose(n, r, 1e-6, 1e-7, "addScaled in place " + java.util.Arrays.toString(s));
             }
         }
@@ -190,17 +190,17 @@ class NativeParityTest {
                 List<Tensor> xs = views(g, s, -1f, 1f);
                 for (int i = 0; i < xs.size(); i++) {
                     Tensor x = xs.get(i);
-                    parity(name("copy", s, i), s, (be, out) -> be.copy(out, x), 0, 0);
+                    parity(name("copy", s, i), s, (be, out) -> Direct.on(be).copy(out, x), 0, 0);
                     float[] dn = new float[(int) x.numel() + 3];
                     float[] dr = new float[(int) x.numel() + 3];
-                    nat.read(x, dn, 3);
-                    REF.read(x, dr, 3);
+                    Direct.on(nat).read(x, dn, 3);
+                    Direct.on(REF).read(x, dr, 3);
                     assertClose(dn, dr, new int[] {dn.length}, 0, 0, name("read", s, i));
                     float[] src = new float[(int) x.numel() + 1];
                     g.uniform(src, -1f, 1f);
-                    parity(name("write", s, i), s, (be, out) -> be.write(out, src, 1), 0, 0);
+                    parity(name("write", s, i), s, (be, out) -> Direct.on(be).write(out, src, 1), 0, 0);
                 }
-                parity("fill " + java.util.Arrays.toString(s), s, (be, out) -> be.fill(out, 2.5f), 0, 0);
+                parity("fill " + java.util.Arrays.toString(s), s, (be, out) -> Direct.on(be).fill(out, 2.5f), 0, 0);
             }
         }
         try (Scope sc = Scope.open()) {
@@ -208,14 +208,14 @@ class NativeParityTest {
             Tensor n = Tensor.randn(g, 5, 8);
             Tensor r = n.copy();
             Tensor src = Tensor.randn(g, 3, 5);
-            nat.copy(n.narrow(1, 2, 3).transpose(0, 1), src);
-            REF.copy(r.narrow(1, 2, 3).transpose(0, 1), src);
-            nat.fill(n.narrow(1, 6, 2), -1f);
-            REF.fill(r.narrow(1, 6, 2), -1f);
+            Direct.on(nat).copy(n.narrow(1, 2, 3).transpose(0, 1), src);
+            Direct.on(REF).copy(r.narrow(1, 2, 3).transpose(0, 1), src);
+            Direct.on(nat).fill(n.narrow(1, 6, 2), -1f);
+            Direct.on(REF).fill(r.narrow(1, 6, 2), -1f);
             assertClose(n, r, 0, 0, "copy/fill into strided views");
             // overlapping copy within one storage: shift a row right by one column
-            nat.copy(n.narrow(1, 1, 7), n.narrow(1, 0, 7));
-            REF.copy(r.narrow(1, 1, 7), r.narrow(1, 0, 7));
+            Direct.on(nat).copy(n.narrow(1, 1, 7), n.narrow(1, 0, 7));
+            Direct.on(REF).copy(r.narrow(1, 1, 7), r.narrow(1, 0, 7));
             assertClose(n, r, 0, 0, "overlapping copy");
         }
     }
@@ -236,22 +236,22 @@ class NativeParityTest {
                         continue;
                     }
                     String nm = op + " " + java.util.Arrays.toString(d);
-                    parity(nm, os, (be, out) -> be.reduce(op, out, x, outer, n, inner), 1e-5, 1e-5 * Math.sqrt(n));
-                    parity(nm + " ties", os, (be, out) -> be.reduce(op, out, tied, outer, n, inner), 0, 1e-5 * n);
+                    parity(nm, os, (be, out) -> Direct.on(be).reduce(op, out, x, outer, n, inner), 1e-5, 1e-5 * Math.sqrt(n));
+                    parity(nm + " ties", os, (be, out) -> Direct.on(be).reduce(op, out, tied, outer, n, inner), 0, 1e-5 * n);
                 }
                 for (boolean log : new boolean[] {false, true}) {
                     Tensor big = x.mul(10f);
                     parity("softmax log=" + log + " " + java.util.Arrays.toString(d), x.shape(),
-                            (be, out) -> be.softmax(out, big, outer, n, inner, log), 1e-5, 1e-6);
+                            (be, out) -> Direct.on(be).softmax(out, big, outer, n, inner, log), 1e-5, 1e-6);
                 }
-                assertEquals(REF.sumAll(x), nat.sumAll(x), 1e-9 * Math.max(1, x.numel()), "sumAll " + java.util.Arrays.toString(d));
-                assertEquals(REF.sumSquares(x), nat.sumSquares(x), 1e-9 * Math.max(1, x.numel()), "sumSquares");
+                assertEquals(Direct.on(REF).sumAll(x), Direct.on(nat).sumAll(x), 1e-9 * Math.max(1, x.numel()), "sumAll " + java.util.Arrays.toString(d));
+                assertEquals(Direct.on(REF).sumSquares(x), Direct.on(nat).sumSquares(x), 1e-9 * Math.max(1, x.numel()), "sumSquares");
             }
         }
         try (Scope sc = Scope.open()) {
             Tensor x = Tensor.of(1f, Float.NaN, 3f, 2f, 5f, Float.NaN).reshape(2, 3);
             for (ReduceOp op : ReduceOp.values()) {
-                parity("nan " + op, new int[] {2}, (be, out) -> be.reduce(op, out, x, 2, 3, 1), 0, 0);
+                parity("nan " + op, new int[] {2}, (be, out) -> Direct.on(be).reduce(op, out, x, 2, 3, 1), 0, 0);
             }
         }
     }
@@ -262,8 +262,8 @@ class NativeParityTest {
         try (Scope sc = Scope.open()) {
             Tensor n = Tensor.randn(g, 4, 300).mul(5f);
             Tensor r = n.copy();
-            nat.softmax(n, n, 4, 300, 1, true);
-            REF.softmax(r, r, 4, 300, 1, true);
+            Direct.on(nat).softmax(n, n, 4, 300, 1, true);
+            Direct.on(REF).softmax(r, r, 4, 300, 1, true);
             assertClose(n, r, 1e-5, 1e-6, "log-softmax in place");
         }
     }
@@ -298,8 +298,8 @@ class NativeParityTest {
             Tensor c0 = Tensor.randn(g, (int) (sC * batch + 1));
             Tensor cn = c0.copy();
             Tensor cr = c0.copy();
-            nat.gemm(ta, tb, m, n, k, 0.75f, a.storage(), 1, lda, sA, b.storage(), 2, ldb, sB, beta, cn.storage(), 1, ldc, sC, batch);
-            REF.gemm(ta, tb, m, n, k, 0.75f, a.storage(), 1, lda, sA, b.storage(), 2, ldb, sB, beta, cr.storage(), 1, ldc, sC, batch);
+            Direct.on(nat).gemm(ta, tb, m, n, k, 0.75f, a.storage(), 1, lda, sA, b.storage(), 2, ldb, sB, beta, cn.storage(), 1, ldc, sC, batch);
+            Direct.on(REF).gemm(ta, tb, m, n, k, 0.75f, a.storage(), 1, lda, sA, b.storage(), 2, ldb, sB, beta, cr.storage(), 1, ldc, sC, batch);
             assertClose(cn, cr, 1e-4, 1e-4 * Math.sqrt(Math.max(k, 1)),
                     String.format("gemm ta=%b tb=%b m=%d n=%d k=%d batch=%d beta=%g", ta, tb, m, n, k, batch, beta));
         }
@@ -337,22 +337,22 @@ class NativeParityTest {
                 }
                 String nm = java.util.Arrays.toString(d);
                 parity("indexSelect " + nm, new int[] {outer, idx.length, inner},
-                        (be, out) -> be.indexSelect(out, x, outer, n, inner, idx), 0, 0);
+                        (be, out) -> Direct.on(be).indexSelect(out, x, outer, n, inner, idx), 0, 0);
                 Tensor gi = Tensor.randn(g, outer, idx.length, inner);
                 parity("indexAdd " + nm, x.shape(), (be, out) -> {
-                    be.copy(out, x);
-                    be.indexAdd(out, gi, outer, n, inner, idx);
+                    Direct.on(be).copy(out, x);
+                    Direct.on(be).indexAdd(out, gi, outer, n, inner, idx);
                 }, 1e-6, 1e-6);
                 int m = 4;
                 int[] gidx = new int[outer * m * inner];
                 for (int j = 0; j < gidx.length; j++) {
                     gidx[j] = g.nextInt(n);
                 }
-                parity("gather " + nm, new int[] {outer, m, inner}, (be, out) -> be.gather(out, x, outer, n, inner, m, gidx), 0, 0);
+                parity("gather " + nm, new int[] {outer, m, inner}, (be, out) -> Direct.on(be).gather(out, x, outer, n, inner, m, gidx), 0, 0);
                 Tensor gg = Tensor.randn(g, outer, m, inner);
                 parity("scatterAdd " + nm, x.shape(), (be, out) -> {
-                    be.copy(out, x);
-                    be.scatterAdd(out, gg, outer, n, inner, m, gidx);
+                    Direct.on(be).copy(out, x);
+                    Direct.on(be).scatterAdd(out, gg, outer, n, inner, m, gidx);
                 }, 1e-6, 1e-6);
             }
         }
@@ -373,10 +373,10 @@ class NativeParityTest {
                 String nm = java.util.Arrays.toString(d);
                 float scale = 1f / rows;
                 parity("crossEntropy loss " + nm, new int[] {rows},
-                        (be, out) -> be.crossEntropy(out, null, logits, target, -100, scale), 1e-5, 1e-6);
+                        (be, out) -> Direct.on(be).crossEntropy(out, null, logits, target, -100, scale), 1e-5, 1e-6);
                 parity("crossEntropy dlogits " + nm, new int[] {rows, classes}, (be, out) -> {
                     try (Tensor loss = Tensor.zeros(rows)) {
-                        be.crossEntropy(loss, out, logits, target, -100, scale);
+                        Direct.on(be).crossEntropy(loss, out, logits, target, -100, scale);
                     }
                 }, 1e-5, 1e-7);
             }
@@ -405,8 +405,8 @@ class NativeParityTest {
                     Tensor[] n = {p.copy(), m.copy(), v.copy()};
                     Tensor[] r = {p.copy(), m.copy(), v.copy()};
                     boolean usesV = s.kind() != OptimizerStep.Kind.SGD;
-                    nat.optimizerStep(s, n[0], grad, n[1], usesV ? n[2] : null);
-                    REF.optimizerStep(s, r[0], grad, r[1], usesV ? r[2] : null);
+                    Direct.on(nat).optimizerStep(s, n[0], grad, n[1], usesV ? n[2] : null);
+                    Direct.on(REF).optimizerStep(s, r[0], grad, r[1], usesV ? r[2] : null);
                     String nm = s + " numel=" + numel;
                     assertClose(n[0], r[0], 1e-6, 1e-7, nm + " param");
                     assertClose(n[1], r[1], 1e-6, 1e-7, nm + " state1");

@@ -13,7 +13,6 @@ import org.rnn4j.Tensor;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.CellKind;
 import org.rnn4j.backend.ReferenceBackend;
-import org.rnn4j.backend.RnnLayerArgs;
 import org.rnn4j.nativecpu.NativeBackend;
 import org.rnn4j.testing.TensorAssert;
 
@@ -83,7 +82,7 @@ class NativeRnnParityTest {
     /** Everything one backend writes, so the two runs never share an output. */
     private static final class Outputs {
         Tensor yBuf, dxBuf;
-        RnnLayerArgs[] args;
+        TensorArgs[] args;
     }
 
     @ParameterizedTest(name = "{0}")
@@ -147,10 +146,10 @@ class NativeRnnParityTest {
             Outputs o = new Outputs();
             o.yBuf = Tensor.full(Float.NaN, rows, yStrided ? 2 * r : r);
             o.dxBuf = copyOf(dx0);
-            o.args = new RnnLayerArgs[ndir];
+            o.args = new TensorArgs[ndir];
             for (int k = 0; k < ndir; k++) {
                 Params q = ps[k];
-                RnnLayerArgs a = new RnnLayerArgs();
+                TensorArgs a = new TensorArgs();
                 a.kind = c.kind();
                 a.reverse = c.dirs() == 1 || k == 1;
                 a.batchSizes = bs.clone();
@@ -183,8 +182,8 @@ class NativeRnnParityTest {
                 a.dWHr = copyOf(q.dWHr0);
                 o.args[k] = a;
             }
-            backends[b].rnnForward(o.args);
-            backends[b].rnnBackward(o.args);
+            backends[b].rnnForward(TensorArgs.views(o.args));
+            backends[b].rnnBackward(TensorArgs.views(o.args));
             runs[b] = o;
         }
 
@@ -192,8 +191,8 @@ class NativeRnnParityTest {
         Outputs nat = runs[0];
         Outputs ref = runs[1];
         for (int k = 0; k < ndir; k++) {
-            RnnLayerArgs an = nat.args[k];
-            RnnLayerArgs ar = ref.args[k];
+            TensorArgs an = nat.args[k];
+            TensorArgs ar = ref.args[k];
             String d = name + " dir " + k + " ";
             TensorAssert.assertClose(an.y, ar.y, FWD_TOL, FWD_TOL, d + "y");
             TensorAssert.assertClose(an.hN, ar.hN, FWD_TOL, FWD_TOL, d + "hN");

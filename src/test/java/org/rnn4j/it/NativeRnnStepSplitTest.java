@@ -19,7 +19,6 @@ import org.rnn4j.Tensor;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.CellKind;
 import org.rnn4j.backend.ReferenceBackend;
-import org.rnn4j.backend.RnnLayerArgs;
 import org.rnn4j.nativecpu.NativeBackend;
 import org.rnn4j.testing.TensorAssert;
 
@@ -90,7 +89,7 @@ class NativeRnnStepSplitTest {
     }
 
     /** One direction's arguments with fresh outputs; weights and inputs from the seed. */
-    private static RnnLayerArgs args(Case c, long seed) {
+    private static TensorArgs args(Case c, long seed) {
         Generator g = new Generator(seed);
         int r = c.proj() > 0 ? c.proj() : HID;
         int gh = c.kind().gates() * HID;
@@ -105,7 +104,7 @@ class NativeRnnStepSplitTest {
         }
         boolean lstm = c.kind() == CellKind.LSTM;
         float scale = (float) (1 / Math.sqrt(HID));
-        RnnLayerArgs a = new RnnLayerArgs();
+        TensorArgs a = new TensorArgs();
         a.kind = c.kind();
         a.reverse = c.reverse();
         a.batchSizes = bs;
@@ -127,7 +126,7 @@ class NativeRnnStepSplitTest {
         return a;
     }
 
-    private static void backwardArgs(RnnLayerArgs a, long seed) {
+    private static void backwardArgs(TensorArgs a, long seed) {
         Generator g = new Generator(seed + 1);
         a.dy = rand(g, 1, a.rows(), a.outputSize());
         a.dhN = rand(g, 1, a.batch(), a.outputSize());
@@ -146,10 +145,10 @@ class NativeRnnStepSplitTest {
     @MethodSource("cases")
     void splitStepMatchesReference(Case c) {
         long seed = c.toString().hashCode();
-        RnnLayerArgs nat = args(c, seed);
-        RnnLayerArgs ref = args(c, seed);
-        NATIVE.rnnForward(nat);
-        REF.rnnForward(ref);
+        TensorArgs nat = args(c, seed);
+        TensorArgs ref = args(c, seed);
+        NATIVE.rnnForward(TensorArgs.views(nat));
+        REF.rnnForward(TensorArgs.views(ref));
         String name = c + " ";
         TensorAssert.assertClose(nat.y, ref.y, FWD_TOL, FWD_TOL, name + "y");
         TensorAssert.assertClose(nat.hN, ref.hN, FWD_TOL, FWD_TOL, name + "hN");
@@ -162,8 +161,8 @@ class NativeRnnStepSplitTest {
         TensorAssert.assertClose(nat.workspace, ref.workspace, FWD_TOL, FWD_TOL, name + "workspace");
         backwardArgs(nat, seed);
         backwardArgs(ref, seed);
-        NATIVE.rnnBackward(nat);
-        REF.rnnBackward(ref);
+        NATIVE.rnnBackward(TensorArgs.views(nat));
+        REF.rnnBackward(TensorArgs.views(ref));
         TensorAssert.assertClose(nat.dx, ref.dx, BWD_TOL, BWD_TOL, name + "dx");
         TensorAssert.assertClose(nat.dh0, ref.dh0, BWD_TOL, BWD_TOL, name + "dh0");
         TensorAssert.assertClose(nat.dWHh, ref.dWHh, BWD_TOL, BWD_TOL, name + "weight_hh grad");
@@ -172,8 +171,8 @@ class NativeRnnStepSplitTest {
 
     /** y, hN and cN of one native forward, as one array. */
     private static float[] run(Case c, long seed) {
-        RnnLayerArgs a = args(c, seed);
-        NATIVE.rnnForward(a);
+        TensorArgs a = args(c, seed);
+        NATIVE.rnnForward(TensorArgs.views(a));
         float[] y = a.y.toArray();
         float[] h = a.hN.toArray();
         float[] cs = a.cN == null ? new float[0] : a.cN.toArray();

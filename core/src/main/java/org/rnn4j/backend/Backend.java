@@ -1,17 +1,17 @@
 package org.rnn4j.backend;
 
 import org.rnn4j.Device;
-import org.rnn4j.Tensor;
 
 /**
  * The kernel contract. A backend runs coarse operations over whole tensors, so that a native
  * backend pays one JNI crossing per operation, never per element, and one per recurrent layer
  * and direction, never per time step.
  *
- * <p>Contract for every method, checked by {@link org.rnn4j.Tensor} before the call so that a
- * backend never sees bad input:
+ * <p>A backend never sees a tensor: it receives {@link View}s, which checked themselves on
+ * construction (bounds, element counts, storage not freed), pinned by the caller for the call's
+ * duration ({@link Pins}). The rest of the contract, checked by the tensor API before the call:
  * <ul>
- *   <li>all tensors are open and live on {@link #device()};</li>
+ *   <li>all views live on {@link #device()};</li>
  *   <li>{@code out} tensors are contiguous unless the method says otherwise, and do not overlap
  *       inputs except when they are the very same view (in-place);</li>
  *   <li>inputs may be arbitrary strided views (broadcast dimensions have stride 0) whose shape
@@ -55,31 +55,31 @@ public interface Backend {
     // ---- data movement -------------------------------------------------------------------
 
     /** out[i] = src[i] elementwise over out's shape; out may be a strided view (used by copy_/narrow writes). */
-    void copy(Tensor out, Tensor src);
+    void copy(View out, View src);
 
     /** out[i] = value; out may be a strided view. */
-    void fill(Tensor out, float value);
+    void fill(View out, float value);
 
     /** Copies the logical elements of {@code src} (any strides) into {@code dst} in row-major order. */
-    void read(Tensor src, float[] dst, int dstOffset);
+    void read(View src, float[] dst, int dstOffset);
 
     /** Writes {@code src} in row-major order into {@code out} (contiguous). */
-    void write(Tensor out, float[] src, int srcOffset);
+    void write(View out, float[] src, int srcOffset);
 
     // ---- elementwise ---------------------------------------------------------------------
 
-    void unary(UnaryOp op, Tensor out, Tensor x);
+    void unary(UnaryOp op, View out, View x);
 
-    void binary(BinaryOp op, Tensor out, Tensor a, Tensor b);
+    void binary(BinaryOp op, View out, View a, View b);
 
     /** out = op(a, scalar). */
-    void binaryScalar(BinaryOp op, Tensor out, Tensor a, float scalar);
+    void binaryScalar(BinaryOp op, View out, View a, float scalar);
 
     /** out = a + alpha * b (axpy over whole tensors; out may alias a). */
-    void addScaled(Tensor out, Tensor a, Tensor b, float alpha);
+    void addScaled(View out, View a, View b, float alpha);
 
     /** out = cond != 0 ? a : b. */
-    void where(Tensor out, Tensor cond, Tensor a, Tensor b);
+    void where(View out, View cond, View a, View b);
 
     // ---- reductions ----------------------------------------------------------------------
 
@@ -87,32 +87,33 @@ public interface Backend {
      * Reduces contiguous {@code x} seen as (outer, n, inner) over the middle dimension into
      * contiguous {@code out} of (outer, inner). ARGMAX/ARGMIN store the index as a float.
      */
-    void reduce(ReduceOp op, Tensor out, Tensor x, int outer, int n, int inner);
+    void reduce(ReduceOp op, View out, View x, int outer, int n, int inner);
 
     /** Softmax (or log-softmax) of contiguous {@code x} seen as (outer, n, inner) over n. */
-    void softmax(Tensor out, Tensor x, int outer, int n, int inner, boolean log);
+    void softmax(View out, View x, int outer, int n, int inner, boolean log);
 
     /** Sum of all elements of contiguous {@code x} as double (used by norms, losses). */
-    double sumAll(Tensor x);
+    double sumAll(View x);
 
     /** Sum of squares of all elements of every (contiguous) tensor, as one double: one call for a whole gradient set. */
-    double sumSquares(Tensor... xs);
+    double sumSquares(View... xs);
 
     /** xs[i] *= factor in place for every (contiguous) tensor: one call for a whole gradient set. */
-    void scale(Tensor[] xs, float factor);
+    void scale(View[] xs, float factor);
 
     // ---- linear algebra ------------------------------------------------------------------
 
     /**
      * Batched row-major GEMM: for each b in [0, batch):
      * C_b = alpha * op(A_b) * op(B_b) + beta * C_b, where op transposes when asked.
-     * Matrices are addressed as storage + offset + b * stride, with leading dimensions
+     * Matrices are addressed from each view's storage and offset as offset + b * stride (the
+     * view's shape is not used: the geometry is), with leading dimensions
      * lda/ldb/ldc in floats (row-major: element (i, j) at i * ld + j). C must not overlap A or B.
      */
     void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
-              Storage a, long offA, int lda, long strideA,
-              Storage b, long offB, int ldb, long strideB,
-              float beta, Storage c, long offC, int ldc, long strideC, int batch);
+              View a, int lda, long strideA,
+              View b, int ldb, long strideB,
+              float beta, View c, int ldc, long strideC, int batch);
 
     // ---- indexing ------------------------------------------------------------------------
 
@@ -120,22 +121,22 @@ public interface Backend {
      * Contiguous x seen as (outer, n, inner); out (outer, idx.length, inner):
      * out[o, j, i] = x[o, idx[j], i].
      */
-    void indexSelect(Tensor out, Tensor x, int outer, int n, int inner, int[] idx);
+    void indexSelect(View out, View x, int outer, int n, int inner, int[] idx);
 
     /**
      * Scatter-add, the adjoint of indexSelect: out (outer, n, inner) += g (outer, idx.length, inner)
      * at rows idx (rows may repeat).
      */
-    void indexAdd(Tensor out, Tensor g, int outer, int n, int inner, int[] idx);
+    void indexAdd(View out, View g, int outer, int n, int inner, int[] idx);
 
     /**
      * Contiguous x (outer, n, inner), idx of length outer*m*inner; out (outer, m, inner):
      * out[o, j, i] = x[o, idx[(o*m + j)*inner + i], i].
      */
-    void gather(Tensor out, Tensor x, int outer, int n, int inner, int m, int[] idx);
+    void gather(View out, View x, int outer, int n, int inner, int m, int[] idx);
 
     /** Adjoint of gather: out (outer, n, inner) += g (outer, m, inner) at idx. */
-    void scatterAdd(Tensor out, Tensor g, int outer, int n, int inner, int m, int[] idx);
+    void scatterAdd(View out, View g, int outer, int n, int inner, int m, int[] idx);
 
     // ---- recurrent layers ----------------------------------------------------------------
 
@@ -156,7 +157,7 @@ public interface Backend {
      * If dlogits is not null it receives (softmax(logits[r]) - onehot(target[r])) * gradScale
      * (0 for ignored rows); gradScale folds in the reduction (1/count for mean).
      */
-    void crossEntropy(Tensor lossPerRow, Tensor dlogits, Tensor logits, int[] target, int ignoreIndex,
+    void crossEntropy(View lossPerRow, View dlogits, View logits, int[] target, int ignoreIndex,
                       float gradScale);
 
     /**
@@ -165,11 +166,11 @@ public interface Backend {
      * aligned, tensors contiguous, each state the shape of its parameter; a state array is null
      * when the kind keeps none). See {@link OptimizerStep} for the rules.
      */
-    void optimizerStep(OptimizerStep step, Tensor[] params, Tensor[] grads, Tensor[] state1, Tensor[] state2);
+    void optimizerStep(OptimizerStep step, View[] params, View[] grads, View[] state1, View[] state2);
 
-    /** {@link #optimizerStep(OptimizerStep, Tensor[], Tensor[], Tensor[], Tensor[])} for one parameter. */
-    default void optimizerStep(OptimizerStep step, Tensor param, Tensor grad, Tensor state1, Tensor state2) {
-        optimizerStep(step, new Tensor[] {param}, new Tensor[] {grad}, state1 == null ? null : new Tensor[] {state1},
-                state2 == null ? null : new Tensor[] {state2});
+    /** {@link #optimizerStep(OptimizerStep, View[], View[], View[], View[])} for one parameter. */
+    default void optimizerStep(OptimizerStep step, View param, View grad, View state1, View state2) {
+        optimizerStep(step, new View[] {param}, new View[] {grad}, state1 == null ? null : new View[] {state1},
+                state2 == null ? null : new View[] {state2});
     }
 }

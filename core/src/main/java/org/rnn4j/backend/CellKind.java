@@ -3,17 +3,19 @@ package org.rnn4j.backend;
 /** Recurrent cell kinds. Codes are shared with native kernels: do not reorder. */
 public enum CellKind {
     /** h' = tanh(W_ih x + b_ih + W_hh h + b_hh). */
-    RNN_TANH(1),
+    RNN_TANH(0, 1),
     /** h' = relu(W_ih x + b_ih + W_hh h + b_hh). */
-    RNN_RELU(1),
+    RNN_RELU(1, 1),
     /** Gates i, f, g, o (PyTorch order); optional projection h = W_hr (o * tanh(c)). */
-    LSTM(4),
+    LSTM(2, 4),
     /** Gates r, z, n (PyTorch order); n = tanh(W_in x + b_in + r * (W_hn h + b_hn)). */
-    GRU(3);
+    GRU(3, 3);
 
+    private final int code;
     private final int gates;
 
-    CellKind(int gates) {
+    CellKind(int code, int gates) {
+        this.code = code;
         this.gates = gates;
     }
 
@@ -22,8 +24,9 @@ public enum CellKind {
         return gates;
     }
 
+    /** The native cell code ({@code rnn4j::CellCode}), explicit on both sides and checked at load. */
     public int code() {
-        return ordinal();
+        return code;
     }
 
     /**

@@ -49,7 +49,7 @@ public final class HostStorage extends Storage {
     private volatile FloatBuffer data;
     private final java.util.function.LongFunction<ByteBuffer> view;
     private final Cleaner.Cleanable cleanable;
-    private volatile long address;
+    private final long address;
 
     /** A zero-filled JVM direct buffer of {@code numel} floats. */
     public HostStorage(long numel) {
@@ -63,6 +63,7 @@ public final class HostStorage extends Storage {
         aligned.limit((int) (numel * 4L));
         this.data = aligned.asFloatBuffer();
         this.view = null;
+        this.address = 0;
         Memory.allocated(bytes);
         this.cleanable = CLEANER.register(this, new FreeDirect(raw, bytes));
     }
@@ -108,14 +109,13 @@ public final class HostStorage extends Storage {
         return d;
     }
 
-    /** Native address of element 0, once known (0 before a native backend resolved it). */
+    /**
+     * Native address of element 0 for memory a native backend allocated itself; 0 for a JVM
+     * direct buffer (a native backend then asks the JVM for the buffer's address). Read-only: no
+     * public method takes a raw address.
+     */
     public long address() {
         return address;
-    }
-
-    /** Lets a native backend cache the address it resolved for {@link #buffer()}. */
-    public void cacheAddress(long address) {
-        this.address = address;
     }
 
     @Override

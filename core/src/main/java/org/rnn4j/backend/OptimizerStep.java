@@ -14,5 +14,18 @@ package org.rnn4j.backend;
 public record OptimizerStep(Kind kind, float lr, float momentum, float dampening, boolean nesterov,
                             float weightDecay, float beta1, float beta2, float eps, long step,
                             boolean first) {
-    public enum Kind { SGD, ADAM, ADAMW }
+    /** The update rule; {@link #code()} is the native {@code rnn4j::OptimCode}, checked at load. */
+    public enum Kind {
+        SGD(0), ADAM(1), ADAMW(2);
+
+        private final int code;
+
+        Kind(int code) {
+            this.code = code;
+        }
+
+        public int code() {
+            return code;
+        }
+    }
 }

@@ -2,7 +2,6 @@ package org.rnn4j.backend;
 
 import java.nio.FloatBuffer;
 import org.rnn4j.Device;
-import org.rnn4j.Tensor;
 
 /**
  * The pure-Java backend: plain loops, written to be obviously correct. It is the oracle every
@@ -40,7 +39,7 @@ public final class ReferenceBackend implements Backend {
         return new HostStorage(numel);
     }
 
-    private static FloatBuffer buf(Tensor t) {
+    private static FloatBuffer buf(View t) {
         return ((HostStorage) t.storage()).buffer();
     }
 
@@ -51,7 +50,7 @@ public final class ReferenceBackend implements Backend {
     // ---- data movement -----------------------------------------------------------------
 
     @Override
-    public void copy(Tensor out, Tensor src) {
+    public void copy(View out, View src) {
         long n = out.numel();
         FloatBuffer o = buf(out);
         FloatBuffer s = buf(src);
@@ -68,7 +67,7 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void fill(Tensor out, float value) {
+    public void fill(View out, float value) {
         long n = out.numel();
         FloatBuffer o = buf(out);
         Strided os = new Strided(out);
@@ -78,7 +77,7 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void read(Tensor src, float[] dst, int dstOffset) {
+    public void read(View src, float[] dst, int dstOffset) {
         long n = src.numel();
         FloatBuffer s = buf(src);
         Strided is = new Strided(src);
@@ -88,7 +87,7 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void write(Tensor out, float[] src, int srcOffset) {
+    public void write(View out, float[] src, int srcOffset) {
         long n = out.numel();
         FloatBuffer o = buf(out);
         Strided os = new Strided(out);
@@ -97,7 +96,7 @@ public final class ReferenceBackend implements Backend {
         }
     }
 
-    private static float[] values(Tensor t) {
+    private static float[] values(View t) {
         float[] v = new float[(int) t.numel()];
         INSTANCE.read(t, v, 0);
         return v;
@@ -142,7 +141,7 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void unary(UnaryOp op, Tensor out, Tensor x) {
+    public void unary(UnaryOp op, View out, View x) {
         float[] v = values(x);
         for (int i = 0; i < v.length; i++) {
             v[i] = unary(op, v[i]);
@@ -151,7 +150,7 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void binary(BinaryOp op, Tensor out, Tensor a, Tensor b) {
+    public void binary(BinaryOp op, View out, View a, View b) {
         float[] va = values(a);
         float[] vb = values(b);
         for (int i = 0; i < va.length; i++) {
@@ -161,7 +160,7 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void binaryScalar(BinaryOp op, Tensor out, Tensor a, float scalar) {
+    public void binaryScalar(BinaryOp op, View out, View a, float scalar) {
         float[] va = values(a);
         for (int i = 0; i < va.length; i++) {
             va[i] = binary(op, va[i], scalar);
@@ -170,7 +169,7 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void addScaled(Tensor out, Tensor a, Tensor b, float alpha) {
+    public void addScaled(View out, View a, View b, float alpha) {
         float[] va = values(a);
         float[] vb = values(b);
         for (int i = 0; i < va.length; i++) {
@@ -180,7 +179,7 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void where(Tensor out, Tensor cond, Tensor a, Tensor b) {
+    public void where(View out, View cond, View a, View b) {
         float[] vc = values(cond);
         float[] va = values(a);
         float[] vb = values(b);
@@ -193,7 +192,7 @@ public final class ReferenceBackend implements Backend {
     // ---- reductions --------------------------------------------------------------------
 
     @Override
-    public void reduce(ReduceOp op, Tensor out, Tensor x, int outer, int n, int inner) {
+    public void reduce(ReduceOp op, View out, View x, int outer, int n, int inner) {
         float[] v = values(x);
         float[] r = new float[outer * inner];
         for (int o = 0; o < outer; o++) {
@@ -228,7 +227,7 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void softmax(Tensor out, Tensor x, int outer, int n, int inner, boolean log) {
+    public void softmax(View out, View x, int outer, int n, int inner, boolean log) {
         float[] v = values(x);
         for (int o = 0; o < outer; o++) {
             for (int i = 0; i < inner; i++) {
@@ -252,7 +251,7 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public double sumAll(Tensor x) {
+    public double sumAll(View x) {
         double s = 0;
         for (float f : values(x)) {
             s += f;
@@ -261,9 +260,9 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public double sumSquares(Tensor... xs) {
+    public double sumSquares(View... xs) {
         double s = 0;
-        for (Tensor x : xs) {
+        for (View x : xs) {
             for (float f : values(x)) {
                 s += (double) f * f;
             }
@@ -272,8 +271,8 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void scale(Tensor[] xs, float factor) {
-        for (Tensor x : xs) {
+    public void scale(View[] xs, float factor) {
+        for (View x : xs) {
             binaryScalar(BinaryOp.MUL, x, x, factor);
         }
     }
@@ -282,12 +281,16 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
-                     Storage a, long offA, int lda, long strideA,
-                     Storage b, long offB, int ldb, long strideB,
-                     float beta, Storage c, long offC, int ldc, long strideC, int batch) {
-        FloatBuffer fa = buf(a);
-        FloatBuffer fb = buf(b);
-        FloatBuffer fc = buf(c);
+                     View va, int lda, long strideA,
+                     View vb, int ldb, long strideB,
+                     float beta, View vc, int ldc, long strideC, int batch) {
+        View.requireGemm(transA, transB, m, n, k, va, lda, strideA, vb, ldb, strideB, vc, ldc, strideC, batch);
+        FloatBuffer fa = buf(va.storage());
+        FloatBuffer fb = buf(vb.storage());
+        FloatBuffer fc = buf(vc.storage());
+        long offA = va.offset();
+        long offB = vb.offset();
+        long offC = vc.offset();
         for (int p = 0; p < batch; p++) {
             long ao = offA + p * strideA;
             long bo = offB + p * strideB;
@@ -311,7 +314,7 @@ public final class ReferenceBackend implements Backend {
     // ---- indexing ----------------------------------------------------------------------
 
     @Override
-    public void indexSelect(Tensor out, Tensor x, int outer, int n, int inner, int[] idx) {
+    public void indexSelect(View out, View x, int outer, int n, int inner, int[] idx) {
         float[] v = values(x);
         float[] r = new float[outer * idx.length * inner];
         for (int o = 0; o < outer; o++) {
@@ -323,7 +326,7 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void indexAdd(Tensor out, Tensor g, int outer, int n, int inner, int[] idx) {
+    public void indexAdd(View out, View g, int outer, int n, int inner, int[] idx) {
         float[] v = values(out);
         float[] gv = values(g);
         for (int o = 0; o < outer; o++) {
@@ -337,7 +340,7 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void gather(Tensor out, Tensor x, int outer, int n, int inner, int m, int[] idx) {
+    public void gather(View out, View x, int outer, int n, int inner, int m, int[] idx) {
         float[] v = values(x);
         float[] r = new float[outer * m * inner];
         for (int o = 0; o < outer; o++) {
@@ -352,7 +355,7 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void scatterAdd(Tensor out, Tensor g, int outer, int n, int inner, int m, int[] idx) {
+    public void scatterAdd(View out, View g, int outer, int n, int inner, int m, int[] idx) {
         float[] v = values(out);
         float[] gv = values(g);
         for (int o = 0; o < outer; o++) {
@@ -371,12 +374,18 @@ public final class ReferenceBackend implements Backend {
     @Override
     public void rnnForward(RnnLayerArgs... directions) {
         for (RnnLayerArgs a : directions) {
+            a.validate("rnnForward", false);
+        }
+        for (RnnLayerArgs a : directions) {
             ReferenceRnn.forward(a);
         }
     }
 
     @Override
     public void rnnBackward(RnnLayerArgs... directions) {
+        for (RnnLayerArgs a : directions) {
+            a.validate("rnnBackward", true);
+        }
         for (RnnLayerArgs a : directions) {
             ReferenceRnn.backward(a);
         }
@@ -385,7 +394,7 @@ public final class ReferenceBackend implements Backend {
     // ---- losses and optimizers ---------------------------------------------------------
 
     @Override
-    public void crossEntropy(Tensor lossPerRow, Tensor dlogits, Tensor logits, int[] target, int ignoreIndex,
+    public void crossEntropy(View lossPerRow, View dlogits, View logits, int[] target, int ignoreIndex,
                              float gradScale) {
         int rows = logits.size(0);
         int classes = logits.size(1);
@@ -420,13 +429,13 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void optimizerStep(OptimizerStep s, Tensor[] params, Tensor[] grads, Tensor[] state1, Tensor[] state2) {
+    public void optimizerStep(OptimizerStep s, View[] params, View[] grads, View[] state1, View[] state2) {
         for (int i = 0; i < params.length; i++) {
             update(s, params[i], grads[i], state1 == null ? null : state1[i], state2 == null ? null : state2[i]);
         }
     }
 
-    private void update(OptimizerStep s, Tensor param, Tensor grad, Tensor state1, Tensor state2) {
+    private void update(OptimizerStep s, View param, View grad, View state1, View state2) {
         float[] p = values(param);
         float[] g = values(grad);
         float[] m = state1 == null ? null : values(state1);

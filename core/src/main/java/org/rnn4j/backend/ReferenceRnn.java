@@ -1,6 +1,5 @@
 package org.rnn4j.backend;
 
-import org.rnn4j.Tensor;
 
 /**
  * The recurrent layer in plain Java, step by step, as the equations read. The oracle for the
@@ -11,7 +10,7 @@ final class ReferenceRnn {
     private ReferenceRnn() {
     }
 
-    private static float[] read(Tensor t) {
+    private static float[] read(View t) {
         if (t == null) {
             return null;
         }
@@ -20,7 +19,7 @@ final class ReferenceRnn {
         return v;
     }
 
-    private static void write(Tensor t, float[] v) {
+    private static void write(View t, float[] v) {
         ReferenceBackend.INSTANCE.write(t, v, 0);
     }
 
@@ -59,14 +58,14 @@ final class ReferenceRnn {
         final int wsRow = a.kind.workspaceRow(hid, a.projSize);
         final int[] off = stepOffsets(a.batchSizes);
 
-        float[] x = read(a.x); // (S, I)
-        float[] wIh = read(a.wIh); // (G*H, I)
-        float[] wHh = read(a.wHh); // (G*H, R)
-        float[] bIh = read(a.bIh); // (G*H)
-        float[] bHh = read(a.bHh); // (G*H)
-        float[] wHr = read(a.wHr); // (P, H)
-        float[] h = read(a.h0); // (N, R) running state
-        float[] c = a.kind == CellKind.LSTM ? read(a.c0) : null; // (N, H)
+        float[] x = read(a.get(RnnBuffer.X)); // (S, I)
+        float[] wIh = read(a.get(RnnBuffer.W_IH)); // (G*H, I)
+        float[] wHh = read(a.get(RnnBuffer.W_HH)); // (G*H, R)
+        float[] bIh = read(a.get(RnnBuffer.B_IH)); // (G*H)
+        float[] bHh = read(a.get(RnnBuffer.B_HH)); // (G*H)
+        float[] wHr = read(a.get(RnnBuffer.W_HR)); // (P, H)
+        float[] h = read(a.get(RnnBuffer.H0)); // (N, R) running state
+        float[] c = a.kind == CellKind.LSTM ? read(a.get(RnnBuffer.C0)) : null; // (N, H)
         float[] y = new float[rows * r]; // (S, R)
         float[] ws = new float[rows * wsRow]; // (S, wsRow)
 
@@ -136,13 +135,13 @@ final class ReferenceRnn {
                 System.arraycopy(hNew, 0, y, row * r, r);
             }
         }
-        write(a.y, y);
-        write(a.hN, h);
+        write(a.get(RnnBuffer.Y), y);
+        write(a.get(RnnBuffer.H_N), h);
         if (a.kind == CellKind.LSTM) {
-            write(a.cN, c);
+            write(a.get(RnnBuffer.C_N), c);
         }
-        if (a.workspace != null) {
-            write(a.workspace, ws);
+        if (a.get(RnnBuffer.WS) != null) {
+            write(a.get(RnnBuffer.WS), ws);
         }
     }
 
@@ -159,26 +158,26 @@ final class ReferenceRnn {
         final int[] off = stepOffsets(a.batchSizes);
         final boolean lstm = a.kind == CellKind.LSTM;
 
-        float[] x = read(a.x);
-        float[] wIh = read(a.wIh);
-        float[] wHh = read(a.wHh);
-        float[] wHr = read(a.wHr);
-        float[] h0 = read(a.h0);
-        float[] c0 = lstm ? read(a.c0) : null;
-        float[] y = read(a.y);
-        float[] ws = read(a.workspace);
-        float[] dy = read(a.dy);
+        float[] x = read(a.get(RnnBuffer.X));
+        float[] wIh = read(a.get(RnnBuffer.W_IH));
+        float[] wHh = read(a.get(RnnBuffer.W_HH));
+        float[] wHr = read(a.get(RnnBuffer.W_HR));
+        float[] h0 = read(a.get(RnnBuffer.H0));
+        float[] c0 = lstm ? read(a.get(RnnBuffer.C0)) : null;
+        float[] y = read(a.get(RnnBuffer.Y));
+        float[] ws = read(a.get(RnnBuffer.WS));
+        float[] dy = read(a.get(RnnBuffer.DY));
 
         double[] dh = new double[n * r]; // running gradient of the state
         double[] dc = lstm ? new double[n * hid] : null;
-        if (a.dhN != null) {
-            float[] v = read(a.dhN);
+        if (a.get(RnnBuffer.DH_N) != null) {
+            float[] v = read(a.get(RnnBuffer.DH_N));
             for (int i = 0; i < v.length; i++) {
                 dh[i] = v[i];
             }
         }
-        if (lstm && a.dcN != null) {
-            float[] v = read(a.dcN);
+        if (lstm && a.get(RnnBuffer.DC_N) != null) {
+            float[] v = read(a.get(RnnBuffer.DC_N));
             for (int i = 0; i < v.length; i++) {
                 dc[i] = v[i];
             }
@@ -296,19 +295,19 @@ final class ReferenceRnn {
                 }
             }
         }
-        accumulate(a.dx, dx);
-        accumulate(a.dWIh, dWIh);
-        accumulate(a.dWHh, dWHh);
-        accumulate(a.dBIh, dBIh);
-        accumulate(a.dBHh, dBHh);
+        accumulate(a.get(RnnBuffer.DX), dx);
+        accumulate(a.get(RnnBuffer.DW_IH), dWIh);
+        accumulate(a.get(RnnBuffer.DW_HH), dWHh);
+        accumulate(a.get(RnnBuffer.DB_IH), dBIh);
+        accumulate(a.get(RnnBuffer.DB_HH), dBHh);
         if (p > 0) {
-            accumulate(a.dWHr, dWHr);
+            accumulate(a.get(RnnBuffer.DW_HR), dWHr);
         }
-        if (a.dh0 != null) {
-            write(a.dh0, toFloat(dh));
+        if (a.get(RnnBuffer.DH0) != null) {
+            write(a.get(RnnBuffer.DH0), toFloat(dh));
         }
-        if (lstm && a.dc0 != null) {
-            write(a.dc0, toFloat(dc));
+        if (lstm && a.get(RnnBuffer.DC0) != null) {
+            write(a.get(RnnBuffer.DC0), toFloat(dc));
         }
     }
 
@@ -320,7 +319,7 @@ final class ReferenceRnn {
         return f;
     }
 
-    private static void accumulate(Tensor t, double[] d) {
+    private static void accumulate(View t, double[] d) {
         if (t == null) {
             return;
         }

@@ -1,6 +1,5 @@
 package org.rnn4j.backend;
 
-import org.rnn4j.Tensor;
 
 /**
  * Walks the storage offsets of a strided tensor in row-major logical order, for the reference
@@ -13,7 +12,7 @@ final class Strided {
     private long offset;
     private boolean started;
 
-    Strided(Tensor t) {
+    Strided(View t) {
         this.shape = t.shape();
         this.strides = t.strides();
         this.counter = new int[shape.length];

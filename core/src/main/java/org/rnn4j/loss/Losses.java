@@ -1,9 +1,10 @@
 package org.rnn4j.loss;
 
+import org.rnn4j.backend.Pins;
 import java.util.Arrays;
+import org.rnn4j.GradFn;
 import org.rnn4j.Tensor;
 import org.rnn4j.autograd.GradMode;
-import org.rnn4j.autograd.Node;
 
 /**
  * Loss functions with PyTorch semantics ({@code torch.nn.functional}).
@@ -91,7 +92,10 @@ public final class Losses {
         try (GradMode.Guard g = GradMode.noGrad()) {
             Tensor z = logits.contiguous();
             if (rows > 0) {
-                logits.backend().crossEntropy(lossPerRow, dlogits, z, target, ignoreIndex, gradScale);
+                try (Pins pins = new Pins()) {
+                    logits.backend().crossEntropy(lossPerRow.pin(pins), dlogits == null ? null : dlogits.pin(pins),
+                            z.pin(pins), target, ignoreIndex, gradScale);
+                }
             }
             if (z != logits) {
                 z.close();
@@ -103,7 +107,7 @@ public final class Losses {
         }
         int[] upstreamShape = reduction == Reduction.NONE ? new int[] {rows, 1} : new int[0];
         Tensor saved = dlogits;
-        out.attach(new Node("CrossEntropyLoss", 1, logits) {
+        out.attach(new GradFn("CrossEntropyLoss", 1, logits) {
             @Override
             protected Tensor[] backward(Tensor[] gradOutputs) {
                 Tensor g = gradOutputs[0];

@@ -1,10 +1,12 @@
 package org.rnn4j.nn;
 
+import org.rnn4j.GradFn;
 import org.rnn4j.Tensor;
 import org.rnn4j.autograd.GradMode;
-import org.rnn4j.autograd.Node;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.CellKind;
+import org.rnn4j.backend.Pins;
+import org.rnn4j.backend.RnnBuffer;
 import org.rnn4j.backend.RnnLayerArgs;
 
 /**
@@ -62,35 +64,26 @@ final class RecurrentOp {
         Tensor y = Tensor.zeros(x.device(), rows, dirs * r);
         Tensor hN = Tensor.zeros(x.device(), dirs, n, r);
         Tensor cN = lstm ? Tensor.zeros(x.device(), dirs, n, hidden) : null;
-        RnnLayerArgs[] args = new RnnLayerArgs[dirs];
+        Call call = new Call(kind, batchSizes, x.size(1), hidden, proj, dirs);
         try (GradMode.Guard g = GradMode.noGrad()) {
             for (int d = 0; d < dirs; d++) {
-            RnnLayerArgs a = new RnnLayerArgs();
-            a.kind = kind;
-            a.reverse = d == 1;
-            a.batchSizes = batchSizes;
-            a.inputSize = x.size(1);
-            a.hiddenSize = hidden;
-            a.projSize = proj;
-            a.x = xc;
-            a.h0 = h0c.select(0, d);
-            a.c0 = lstm ? c0c.select(0, d) : null;
-            a.wIh = weights[d].wIh;
-            a.wHh = weights[d].wHh;
-            a.bIh = weights[d].bIh;
-            a.bHh = weights[d].bHh;
-            a.wHr = weights[d].wHr;
-            a.y = dirs == 1 ? y : y.narrow(1, d * r, r);
-            a.hN = hN.select(0, d);
-            a.cN = lstm ? cN.select(0, d) : null;
-            a.workspace = record ? Tensor.zeros(x.device(), rows, kind.workspaceRow(hidden, proj)) : null;
-            args[d] = a;
+                call.set(d, RnnBuffer.X, xc);
+                call.set(d, RnnBuffer.H0, h0c.select(0, d));
+                call.set(d, RnnBuffer.C0, lstm ? c0c.select(0, d) : null);
+                call.set(d, RnnBuffer.W_IH, weights[d].wIh);
+                call.set(d, RnnBuffer.W_HH, weights[d].wHh);
+                call.set(d, RnnBuffer.B_IH, weights[d].bIh);
+                call.set(d, RnnBuffer.B_HH, weights[d].bHh);
+                call.set(d, RnnBuffer.W_HR, weights[d].wHr);
+                call.set(d, RnnBuffer.Y, dirs == 1 ? y : y.narrow(1, d * r, r));
+                call.set(d, RnnBuffer.H_N, hN.select(0, d));
+                call.set(d, RnnBuffer.C_N, lstm ? cN.select(0, d) : null);
+                call.set(d, RnnBuffer.WS, record ? Tensor.zeros(x.device(), rows, kind.workspaceRow(hidden, proj)) : null);
             }
         }
-        Backend backend = x.backend();
-        backend.rnnForward(args);
+        call.run(x.backend(), false);
         if (record) {
-            Node node = new LayerNode(kind, args, inputs, y, r, hidden, lstm);
+            GradFn node = new LayerNode(kind, call, inputs, y, r, hidden, lstm);
             y.attach(node, 0);
             hN.attach(node, 1);
             if (cN != null) {
@@ -100,15 +93,15 @@ final class RecurrentOp {
         return new Tensor[] {y, hN, cN};
     }
 
-    private static final class LayerNode extends Node {
-        private final RnnLayerArgs[] args;
+    private static final class LayerNode extends GradFn {
+        private final Call call;
         private final int r;
         private final int hidden;
         private final boolean lstm;
 
-        LayerNode(CellKind kind, RnnLayerArgs[] args, Tensor[] inputs, Tensor y, int r, int hidden, boolean lstm) {
+        LayerNode(CellKind kind, Call call, Tensor[] inputs, Tensor y, int r, int hidden, boolean lstm) {
             super(kind + "Layer", 3, inputs);
-            this.args = args;
+            this.call = call;
             this.r = r;
             this.hidden = hidden;
             this.lstm = lstm;
@@ -116,37 +109,35 @@ final class RecurrentOp {
 
         @Override
         protected Tensor[] backward(Tensor[] g) {
-            RnnLayerArgs a0 = args[0];
-            int dirs = args.length;
-            int rows = a0.x.size(0);
-            int n = a0.batch();
-            Tensor y = a0.y; // (S, R) or a column view of (S, D*R): its storage is the node's output
+            int dirs = call.dirs();
+            int rows = call.get(0, RnnBuffer.X).size(0);
+            int n = call.batchSizes[0];
+            Tensor y = call.get(0, RnnBuffer.Y); // (S, R) or a column view of (S, D*R)
             Tensor gy = g[0] != null ? g[0].contiguous() : Tensor.zeros(y.device(), rows, dirs * r);
             Tensor gh = g[1] != null ? g[1].contiguous() : null;
             Tensor gc = g[2] != null ? g[2].contiguous() : null;
             Tensor[] out = new Tensor[3 + 5 * dirs];
-            Tensor dx = needs(0) ? Tensor.zeros(y.device(), rows, a0.inputSize) : null;
+            Tensor dx = needs(0) ? Tensor.zeros(y.device(), rows, call.inputSize) : null;
             Tensor dh0 = needs(1) ? Tensor.zeros(y.device(), dirs, n, r) : null;
             Tensor dc0 = lstm && needs(2) ? Tensor.zeros(y.device(), dirs, n, hidden) : null;
             out[0] = dx;
             out[1] = dh0;
             out[2] = dc0;
             for (int d = 0; d < dirs; d++) {
-                RnnLayerArgs a = args[d];
-                a.dy = dirs == 1 ? gy : gy.narrow(1, d * r, r);
-                a.dhN = gh == null ? null : gh.select(0, d);
-                a.dcN = gc == null ? null : gc.select(0, d);
-                a.dx = dx;
-                a.dh0 = dh0 == null ? null : dh0.select(0, d);
-                a.dc0 = dc0 == null ? null : dc0.select(0, d);
+                call.set(d, RnnBuffer.DY, dirs == 1 ? gy : gy.narrow(1, d * r, r));
+                call.set(d, RnnBuffer.DH_N, gh == null ? null : gh.select(0, d));
+                call.set(d, RnnBuffer.DC_N, gc == null ? null : gc.select(0, d));
+                call.set(d, RnnBuffer.DX, dx);
+                call.set(d, RnnBuffer.DH0, dh0 == null ? null : dh0.select(0, d));
+                call.set(d, RnnBuffer.DC0, dc0 == null ? null : dc0.select(0, d));
                 int base = 3 + 5 * d;
-                a.dWIh = grad(out, base, a.wIh);
-                a.dWHh = grad(out, base + 1, a.wHh);
-                a.dBIh = grad(out, base + 2, a.bIh);
-                a.dBHh = grad(out, base + 3, a.bHh);
-                a.dWHr = grad(out, base + 4, a.wHr);
+                call.set(d, RnnBuffer.DW_IH, grad(out, base, call.get(d, RnnBuffer.W_IH)));
+                call.set(d, RnnBuffer.DW_HH, grad(out, base + 1, call.get(d, RnnBuffer.W_HH)));
+                call.set(d, RnnBuffer.DB_IH, grad(out, base + 2, call.get(d, RnnBuffer.B_IH)));
+                call.set(d, RnnBuffer.DB_HH, grad(out, base + 3, call.get(d, RnnBuffer.B_HH)));
+                call.set(d, RnnBuffer.DW_HR, grad(out, base + 4, call.get(d, RnnBuffer.W_HR)));
             }
-            y.backend().rnnBackward(args);
+            call.run(y.backend(), true);
             return out;
         }
 
@@ -160,10 +151,73 @@ final class RecurrentOp {
 
         @Override
         protected void release() {
-            for (RnnLayerArgs a : args) {
-                if (a.workspace != null) {
-                    a.workspace.close();
-                    a.workspace = null;
+            for (int d = 0; d < call.dirs(); d++) {
+                Tensor ws = call.get(d, RnnBuffer.WS);
+                if (ws != null) {
+                    ws.close();
+                    call.set(d, RnnBuffer.WS, null);
+                }
+            }
+        }
+    }
+
+    /**
+     * The tensors of one layer call per direction, one per {@link RnnBuffer}: kept by the
+     * autograd node between forward and backward, turned into pinned views for each backend call.
+     */
+    static final class Call {
+        final CellKind kind;
+        final int[] batchSizes;
+        final int inputSize;
+        final int hiddenSize;
+        final int projSize;
+        private final Tensor[][] buffers;
+
+        Call(CellKind kind, int[] batchSizes, int inputSize, int hiddenSize, int projSize, int dirs) {
+            this.kind = kind;
+            this.batchSizes = batchSizes;
+            this.inputSize = inputSize;
+            this.hiddenSize = hiddenSize;
+            this.projSize = projSize;
+            this.buffers = new Tensor[dirs][RnnBuffer.COUNT];
+        }
+
+        int dirs() {
+            return buffers.length;
+        }
+
+        Tensor get(int dir, RnnBuffer b) {
+            return buffers[dir][b.ordinal()];
+        }
+
+        void set(int dir, RnnBuffer b, Tensor t) {
+            buffers[dir][b.ordinal()] = t;
+        }
+
+        /** One backend call over every direction, the buffers pinned for its duration. */
+        void run(Backend backend, boolean backward) {
+            try (Pins pins = new Pins()) {
+                RnnLayerArgs[] args = new RnnLayerArgs[dirs()];
+                for (int d = 0; d < args.length; d++) {
+                    RnnLayerArgs a = new RnnLayerArgs();
+                    a.kind = kind;
+                    a.reverse = d == 1;
+                    a.batchSizes = batchSizes;
+                    a.inputSize = inputSize;
+                    a.hiddenSize = hiddenSize;
+                    a.projSize = projSize;
+                    for (RnnBuffer b : RnnBuffer.values()) {
+                        Tensor t = buffers[d][b.ordinal()];
+                        if (t != null) {
+                            a.set(b, t.pin(pins));
+                        }
+                    }
+                    args[d] = a;
+                }
+                if (backward) {
+                    backend.rnnBackward(args);
+                } else {
+                    backend.rnnForward(args);
                 }
             }
         }

@@ -1,5 +1,7 @@
 package org.rnn4j.optim;
 
+import org.rnn4j.backend.Pins;
+import org.rnn4j.backend.View;
 import java.util.ArrayList;
 import java.util.List;
 import org.rnn4j.Scope;
@@ -46,7 +48,9 @@ public final class GradClip {
                 for (int i = 0; i < dense.length; i++) {
                     dense[i] = grads.get(i).contiguous();
                 }
-                total = Math.sqrt(dense[0].backend().sumSquares(dense));
+                try (Pins pins = new Pins()) {
+                    total = Math.sqrt(dense[0].backend().sumSquares(Tensor.pin(pins, dense)));
+                }
             } else if (Double.isInfinite(normType)) {
                 total = 0;
                 for (Tensor gr : grads) {
@@ -58,7 +62,11 @@ public final class GradClip {
             } else {
                 double acc = 0;
                 for (Tensor gr : grads) {
-                    acc += gr.numel() == 0 ? 0 : gr.backend().sumAll(gr.abs().pow((float) normType).contiguous());
+                    if (gr.numel() > 0) {
+                        try (Pins pins = new Pins()) {
+                            acc += gr.backend().sumAll(gr.abs().pow((float) normType).contiguous().pin(pins));
+                        }
+                    }
                 }
                 total = Math.pow(acc, 1.0 / normType);
             }
@@ -75,7 +83,9 @@ public final class GradClip {
                 }
             }
             if (!dense.isEmpty()) {
-                dense.get(0).backend().scale(dense.toArray(new Tensor[0]), coef);
+                try (Pins pins = new Pins()) {
+                    dense.get(0).backend().scale(Tensor.pin(pins, dense.toArray(new Tensor[0])), coef);
+                }
             }
         }
         return total;
@@ -93,8 +103,11 @@ public final class GradClip {
                     continue;
                 }
                 if (gr.isContiguous()) {
-                    gr.backend().binaryScalar(BinaryOp.MIN, gr, gr, c);    // in place: out is the same view
-                    gr.backend().binaryScalar(BinaryOp.MAX, gr, gr, -c);
+                    try (Pins pins = new Pins()) {
+                        View v = gr.pin(pins);
+                        gr.backend().binaryScalar(BinaryOp.MIN, v, v, c);    // in place: out is the same view
+                        gr.backend().binaryScalar(BinaryOp.MAX, v, v, -c);
+                    }
                 } else {
                     try (Scope s = Scope.open()) {
                         gr.copyFrom(gr.clamp(-c, c));

@@ -1,5 +1,6 @@
 package org.rnn4j.optim;
 
+import org.rnn4j.backend.Pins;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -168,8 +169,10 @@ public abstract class Optimizer implements AutoCloseable {
                     hasS2 |= s2[k] != null;
                 }
                 int i0 = group.get(0);
-                ps[0].backend().optimizerStep(update(i0, steps[i0], e.getKey().first()), ps, gs, hasS1 ? s1 : null,
-                        hasS2 ? s2 : null);
+                try (Pins pins = new Pins()) {
+                    ps[0].backend().optimizerStep(update(i0, steps[i0], e.getKey().first()), Tensor.pin(pins, ps),
+                            Tensor.pin(pins, gs), hasS1 ? Tensor.pin(pins, s1) : null, hasS2 ? Tensor.pin(pins, s2) : null);
+                }
             }
         }
     }

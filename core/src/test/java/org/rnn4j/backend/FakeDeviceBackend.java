@@ -1,7 +1,6 @@
 package org.rnn4j.backend;
 
 import org.rnn4j.Device;
-import org.rnn4j.Tensor;
 
 /**
  * A test-only backend for a second device (cuda:0 in name only): it can allocate, read and
@@ -49,7 +48,7 @@ public final class FakeDeviceBackend implements Backend {
         return new ArrayStorage(numel);
     }
 
-    private static int[] offsets(Tensor t) {
+    private static int[] offsets(View t) {
         int[] shape = t.shape();
         int[] strides = t.strides();
         int n = (int) t.numel();
@@ -72,7 +71,7 @@ public final class FakeDeviceBackend implements Backend {
     }
 
     @Override
-    public void read(Tensor src, float[] dst, int dstOffset) {
+    public void read(View src, float[] dst, int dstOffset) {
         float[] data = ((ArrayStorage) src.storage()).data;
         int[] off = offsets(src);
         for (int i = 0; i < off.length; i++) {
@@ -81,7 +80,7 @@ public final class FakeDeviceBackend implements Backend {
     }
 
     @Override
-    public void write(Tensor out, float[] src, int srcOffset) {
+    public void write(View out, float[] src, int srcOffset) {
         float[] data = ((ArrayStorage) out.storage()).data;
         int[] off = offsets(out);
         for (int i = 0; i < off.length; i++) {
@@ -94,89 +93,89 @@ public final class FakeDeviceBackend implements Backend {
     }
 
     @Override
-    public void copy(Tensor out, Tensor src) {
+    public void copy(View out, View src) {
         throw nope();
     }
 
     @Override
-    public void fill(Tensor out, float value) {
+    public void fill(View out, float value) {
         throw nope();
     }
 
     @Override
-    public void unary(UnaryOp op, Tensor out, Tensor x) {
+    public void unary(UnaryOp op, View out, View x) {
         throw nope();
     }
 
     @Override
-    public void binary(BinaryOp op, Tensor out, Tensor a, Tensor b) {
+    public void binary(BinaryOp op, View out, View a, View b) {
         throw nope();
     }
 
     @Override
-    public void binaryScalar(BinaryOp op, Tensor out, Tensor a, float scalar) {
+    public void binaryScalar(BinaryOp op, View out, View a, float scalar) {
         throw nope();
     }
 
     @Override
-    public void addScaled(Tensor out, Tensor a, Tensor b, float alpha) {
+    public void addScaled(View out, View a, View b, float alpha) {
         throw nope();
     }
 
     @Override
-    public void where(Tensor out, Tensor cond, Tensor a, Tensor b) {
+    public void where(View out, View cond, View a, View b) {
         throw nope();
     }
 
     @Override
-    public void reduce(ReduceOp op, Tensor out, Tensor x, int outer, int n, int inner) {
+    public void reduce(ReduceOp op, View out, View x, int outer, int n, int inner) {
         throw nope();
     }
 
     @Override
-    public void softmax(Tensor out, Tensor x, int outer, int n, int inner, boolean log) {
+    public void softmax(View out, View x, int outer, int n, int inner, boolean log) {
         throw nope();
     }
 
     @Override
-    public double sumAll(Tensor x) {
+    public double sumAll(View x) {
         throw nope();
     }
 
     @Override
-    public double sumSquares(Tensor... xs) {
+    public double sumSquares(View... xs) {
         throw nope();
     }
 
     @Override
-    public void scale(Tensor[] xs, float factor) {
+    public void scale(View[] xs, float factor) {
         throw nope();
     }
 
     @Override
-    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Storage a, long offA, int lda,
-                     long strideA, Storage b, long offB, int ldb, long strideB, float beta, Storage c, long offC, int ldc,
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, View a, int lda,
+                     long strideA, View b, int ldb, long strideB, float beta, View c, int ldc,
                      long strideC, int batch) {
         throw nope();
     }
 
     @Override
-    public void indexSelect(Tensor out, Tensor x, int outer, int n, int inner, int[] idx) {
+    public void indexSelect(View out, View x, int outer, int n, int inner, int[] idx) {
         throw nope();
     }
 
     @Override
-    public void indexAdd(Tensor out, Tensor g, int outer, int n, int inner, int[] idx) {
+    public void indexAdd(View out, View g, int outer, int n, int inner, int[] idx) {
         throw nope();
     }
 
     @Override
-    public void gather(Tensor out, Tensor x, int outer, int n, int inner, int m, int[] idx) {
+    public void gather(View out, View x, int outer, int n, int inner, int m, int[] idx) {
         throw nope();
     }
 
     @Override
-    public void scatterAdd(Tensor out, Tensor g, int outer, int n, int inner, int m, int[] idx) {
+    public void scatterAdd(View out, View g, int outer, int n, int inner, int m, int[] idx) {
         throw nope();
     }
 
@@ -191,13 +190,13 @@ public final class FakeDeviceBackend implements Backend {
     }
 
     @Override
-    public void crossEntropy(Tensor lossPerRow, Tensor dlogits, Tensor logits, int[] target, int ignoreIndex,
+    public void crossEntropy(View lossPerRow, View dlogits, View logits, int[] target, int ignoreIndex,
                              float gradScale) {
         throw nope();
     }
 
     @Override
-    public void optimizerStep(OptimizerStep step, Tensor[] params, Tensor[] grads, Tensor[] state1, Tensor[] state2) {
+    public void optimizerStep(OptimizerStep step, View[] params, View[] grads, View[] state1, View[] state2) {
         throw nope();
     }
 }

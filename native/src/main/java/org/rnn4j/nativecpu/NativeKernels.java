@@ -153,6 +153,9 @@ public final class NativeKernels {
     /** OpenBLAS's kernel family (openblas_get_corename). */
     public static native @Cast("const char*") String blas_core();
 
+    /** The library's codes and layer-call layout (abi.h's abi_descriptor), compared with Java's at load. */
+    public static native @Cast("const char*") String abi();
+
     public static native void set_num_threads(int n);
 
     public static native int get_num_threads();

@@ -8,7 +8,11 @@
 #include <cstdint>
 #include <cstring>
 
-#include "isa.h"
+#include "abi.h"
+
+#ifndef RNN4J_INLINE
+#define RNN4J_INLINE inline __attribute__((always_inline))
+#endif
 
 #ifdef __CUDACC__
 #define RNN4J_HD __host__ __device__

@@ -1,15 +1,15 @@
-package org.rnn4j.autograd;
+package org.rnn4j;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import org.rnn4j.Tensor;
+import org.rnn4j.autograd.GradMode;
 
 /** Reverse-mode walk of the recorded graph. */
-public final class Engine {
-    private Engine() {
+final class Autograd {
+    private Autograd() {
     }
 
     /**
@@ -17,7 +17,7 @@ public final class Engine {
      * Saved activations are freed afterwards unless {@code retainGraph}.
      */
     public static void backward(Tensor root, Tensor gradRoot, boolean retainGraph) {
-        Node rootNode = root.gradFn();
+        GradFn rootNode = root.gradFn();
         if (rootNode == null) {
             if (root.requiresGrad()) {
                 root.accumulateGrad(gradRoot);
@@ -25,13 +25,13 @@ public final class Engine {
             }
             throw new IllegalStateException("backward: tensor does not require grad and has no grad_fn");
         }
-        List<Node> order = topologicalOrder(rootNode);
-        Map<Node, Tensor[]> pending = new IdentityHashMap<>();
+        List<GradFn> order = topologicalOrder(rootNode);
+        Map<GradFn, Tensor[]> pending = new IdentityHashMap<>();
         Tensor[] first = new Tensor[rootNode.outputCount()];
         first[root.outputIndex()] = gradRoot;
         pending.put(rootNode, first);
         try (GradMode.Guard g = GradMode.noGrad()) {
-            for (Node node : order) {
+            for (GradFn node : order) {
                 Tensor[] gradOut = pending.remove(node);
                 if (gradOut == null) {
                     continue;
@@ -43,7 +43,7 @@ public final class Engine {
                     if (in == null || gradIn[i] == null) {
                         continue;
                     }
-                    Node producer = in.gradFn();
+                    GradFn producer = in.gradFn();
                     if (producer == null) {
                         in.accumulateGrad(gradIn[i]);
                     } else {
@@ -59,16 +59,16 @@ public final class Engine {
         }
     }
 
-    private static List<Node> topologicalOrder(Node root) {
+    private static List<GradFn> topologicalOrder(GradFn root) {
         // iterative DFS post-order, reversed: every node before the nodes it depends on
-        List<Node> post = new ArrayList<>();
-        Map<Node, Boolean> seen = new IdentityHashMap<>();
+        List<GradFn> post = new ArrayList<>();
+        Map<GradFn, Boolean> seen = new IdentityHashMap<>();
         ArrayDeque<Object[]> stack = new ArrayDeque<>();
         stack.push(new Object[] {root, 0});
         seen.put(root, Boolean.TRUE);
         while (!stack.isEmpty()) {
             Object[] top = stack.peek();
-            Node n = (Node) top[0];
+            GradFn n = (GradFn) top[0];
             int i = (Integer) top[1];
             Tensor[] ins = n.inputs();
             if (ins == null) {

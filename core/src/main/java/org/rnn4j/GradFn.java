@@ -1,17 +1,16 @@
-package org.rnn4j.autograd;
+package org.rnn4j;
 
-import org.rnn4j.Tensor;
 
 /**
  * One recorded operation. It knows its inputs (those that need a gradient, others null) and
  * turns the gradients of its outputs into gradients of its inputs.
  */
-public abstract class Node {
+public abstract class GradFn {
     private final String name;
     private Tensor[] inputs;
     private final int outputs;
 
-    protected Node(String name, int outputs, Tensor... inputs) {
+    protected GradFn(String name, int outputs, Tensor... inputs) {
         this.name = name;
         this.outputs = outputs;
         this.inputs = inputs.clone();

@@ -17,8 +17,7 @@
 
 namespace rnn4j {
 
-// Cell kinds: the codes of org.rnn4j.backend.CellKind (its ordinal), shared with Java.
-enum CellCode { CELL_RNN_TANH = 0, CELL_RNN_RELU = 1, CELL_LSTM = 2, CELL_GRU = 3 };
+// Cell kinds: CellCode in abi.h (org.rnn4j.backend.CellKind's codes).
 
 RNN4J_HD_INLINE int cell_gates(int kind) {
     return kind == CELL_LSTM ? 4 : kind == CELL_GRU ? 3 : 1;
