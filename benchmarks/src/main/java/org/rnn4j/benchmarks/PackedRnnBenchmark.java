@@ -17,10 +17,7 @@ import org.rnn4j.Generator;
 import org.rnn4j.Scope;
 import org.rnn4j.Tensor;
 import org.rnn4j.autograd.GradMode;
-import org.rnn4j.nn.GRU;
-import org.rnn4j.nn.LSTM;
 import org.rnn4j.nn.PackedRnnOutput;
-import org.rnn4j.nn.RNN;
 import org.rnn4j.nn.RNNBase;
 import org.rnn4j.nn.rnn.PackedSequence;
 import org.rnn4j.nn.rnn.RnnUtils;
@@ -71,13 +68,7 @@ public class PackedRnnBenchmark {
     }
 
     private PackedRnnOutput forward(PackedSequence p) {
-        if (module instanceof LSTM l) {
-            return l.forward(p);
-        }
-        if (module instanceof GRU gru) {
-            return gru.forward(p);
-        }
-        return ((RNN) module).forward(p);
+        return module.forward(p);
     }
 
     @Benchmark

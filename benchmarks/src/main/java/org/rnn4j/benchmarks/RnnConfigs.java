@@ -1,9 +1,6 @@
 package org.rnn4j.benchmarks;
 
 import org.rnn4j.Generator;
-import org.rnn4j.nn.GRU;
-import org.rnn4j.nn.LSTM;
-import org.rnn4j.nn.RNN;
 import org.rnn4j.nn.RNNBase;
 
 /**
@@ -32,15 +29,11 @@ final class RnnConfigs {
 
     static RNNBase module(String cell, Shape s) {
         Generator g = new Generator(1);
-        return switch (cell) {
-            case "LSTM" -> LSTM.builder().inputSize(s.input()).hiddenSize(s.hidden()).numLayers(s.layers())
-                    .bidirectional(s.bidirectional()).generator(g).build();
-            case "GRU" -> GRU.builder().inputSize(s.input()).hiddenSize(s.hidden()).numLayers(s.layers())
-                    .bidirectional(s.bidirectional()).generator(g).build();
-            case "RNN" -> RNN.builder().inputSize(s.input()).hiddenSize(s.hidden()).numLayers(s.layers())
-                    .bidirectional(s.bidirectional()).generator(g).build();
-            default -> throw new IllegalArgumentException("unknown cell " + cell);
-        };
+        if (!cell.equals("LSTM") && !cell.equals("GRU") && !cell.equals("RNN")) {
+            throw new IllegalArgumentException("unknown cell " + cell);
+        }
+        return RNNBase.builder(cell).inputSize(s.input()).hiddenSize(s.hidden()).numLayers(s.layers())
+                .bidirectional(s.bidirectional()).generator(g).build();
     }
 
     /**

@@ -17,9 +17,6 @@ import org.rnn4j.Generator;
 import org.rnn4j.Scope;
 import org.rnn4j.Tensor;
 import org.rnn4j.autograd.GradMode;
-import org.rnn4j.nn.GRU;
-import org.rnn4j.nn.LSTM;
-import org.rnn4j.nn.RNN;
 import org.rnn4j.nn.RNNBase;
 
 /**
@@ -61,14 +58,7 @@ public class RnnInferenceBenchmark {
     @Benchmark
     public float forward() {
         try (Scope s = Scope.open(); GradMode.Guard g = GradMode.noGrad()) {
-            Tensor h;
-            if (module instanceof LSTM l) {
-                h = l.forward(input).hN();
-            } else if (module instanceof GRU gru) {
-                h = gru.forward(input).hN();
-            } else {
-                h = ((RNN) module).forward(input).hN();
-            }
+            Tensor h = module.forward(input).hN();
             return h.get(0, 0, 0);
         }
     }

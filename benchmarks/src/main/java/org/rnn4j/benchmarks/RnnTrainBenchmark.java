@@ -17,9 +17,6 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.rnn4j.Generator;
 import org.rnn4j.Scope;
 import org.rnn4j.Tensor;
-import org.rnn4j.nn.GRU;
-import org.rnn4j.nn.LSTM;
-import org.rnn4j.nn.RNN;
 import org.rnn4j.nn.RNNBase;
 import org.rnn4j.nn.RnnOutput;
 import org.rnn4j.optim.SGD;
@@ -70,8 +67,7 @@ public class RnnTrainBenchmark {
     public float step() {
         try (Scope s = Scope.open()) {
             opt.zeroGrad();
-            RnnOutput r = module instanceof LSTM l ? l.forward(input)
-                    : module instanceof GRU gru ? gru.forward(input) : ((RNN) module).forward(input);
+            RnnOutput r = module.forward(input);
             Tensor out = r.output();
             Tensor loss = out.mul(upstream).sum();
             loss.backward();

@@ -22,25 +22,22 @@ public final class GRU extends RNNBase {
         return new Builder();
     }
 
-    public RnnOutput forward(Tensor input) {
-        return forwardPadded(input, null, null);
-    }
-
+    /**
+     * h0 (D*num_layers, N, H_out), or (D*num_layers, H_out) for unbatched input; null = zeros.
+     * Same as {@link #forward(Tensor, State)} with {@code State.of(h0)}.
+     */
     public RnnOutput forward(Tensor input, Tensor h0) {
         return forwardPadded(input, h0, null);
     }
 
-    /** Packed variable-length batch; h0 (num_layers*D, N, H) in the caller's batch order, null = zeros. */
+    /** Packed variable-length batch; h0 (D*num_layers, N, H_out) in the caller's batch order, null = zeros. */
     public PackedRnnOutput forward(PackedSequence input, Tensor h0) {
         return forwardPacked(input, h0, null);
     }
 
-    public PackedRnnOutput forward(PackedSequence input) {
-        return forwardPacked(input, null, null);
-    }
-
     public static final class Builder extends RNNBase.Builder<Builder, GRU> {
         /** Rejected: projections are LSTM only (PyTorch raises too). */
+        @Override
         public Builder projSize(int v) {
             if (v != 0) {
                 throw new IllegalArgumentException("GRU: proj_size argument is only supported for LSTM, not GRU (got " + v + ")");

@@ -6,7 +6,8 @@ import org.rnn4j.nn.rnn.PackedSequence;
 
 /**
  * LSTM (torch.nn.LSTM), gates i, f, g, o; c' = f ⊙ c + i ⊙ g; h' = o ⊙ tanh(c'), projected by
- * W_hr (proj_size, hidden_size) when proj_size &gt; 0, in which case h has proj_size features.
+ * W_hr (proj_size, hidden_size) when proj_size &gt; 0, in which case h has H_out = proj_size
+ * features and c keeps H_cell = hidden_size.
  */
 public final class LSTM extends RNNBase {
     private LSTM(Builder b) {
@@ -21,11 +22,11 @@ public final class LSTM extends RNNBase {
         return new Builder();
     }
 
-    public RnnOutput forward(Tensor input) {
-        return forwardPadded(input, null, null);
-    }
-
-    /** h0 (num_layers*D, N, R) and c0 (num_layers*D, N, H); unbatched without N; null = zeros. */
+    /**
+     * h0 (D*num_layers, N, H_out) and c0 (D*num_layers, N, H_cell); unbatched without N; either
+     * null = zeros. Same as {@link #forward(Tensor, State)} with {@code State.of(h0, c0)} when both
+     * are given.
+     */
     public RnnOutput forward(Tensor input, Tensor h0, Tensor c0) {
         return forwardPadded(input, h0, c0);
     }
@@ -35,12 +36,9 @@ public final class LSTM extends RNNBase {
         return forwardPacked(input, h0, c0);
     }
 
-    public PackedRnnOutput forward(PackedSequence input) {
-        return forwardPacked(input, null, null);
-    }
-
     public static final class Builder extends RNNBase.Builder<Builder, LSTM> {
-        /** Size of the projected hidden state (0 = none); must be below hidden_size. */
+        /** Size of the projected hidden state H_out (0 = none); must be below hidden_size. */
+        @Override
         public Builder projSize(int v) {
             projSize = v;
             return this;

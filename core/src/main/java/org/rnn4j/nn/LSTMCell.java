@@ -6,8 +6,15 @@ import org.rnn4j.backend.CellKind;
 
 /** One LSTM step (torch.nn.LSTMCell), gates i, f, g, o; returns (h', c'). */
 public final class LSTMCell extends RNNCellBase {
-    /** The pair an LSTM step returns. */
+    /**
+     * The pair {@link #forward(Tensor, Tensor, Tensor)} returns. {@link org.rnn4j.nn.State} is the
+     * same pair for every cell and layer kind ({@link #forward(Tensor, org.rnn4j.nn.State)}).
+     */
     public record State(Tensor h, Tensor c) {
+        /** As the shared {@link org.rnn4j.nn.State}. */
+        public org.rnn4j.nn.State toState() {
+            return org.rnn4j.nn.State.of(h, c);
+        }
     }
 
     public LSTMCell(int inputSize, int hiddenSize) {
@@ -18,10 +25,10 @@ public final class LSTMCell extends RNNCellBase {
         super(CellKind.LSTM, inputSize, hiddenSize, bias, gen);
     }
 
-    /** input (N, I) or (I); hx, cx (N, H) or (H), null = zeros. */
+    /** input (N, H_in) or (H_in); hx, cx (N, H_cell) or (H_cell), null = zeros. */
     public State forward(Tensor input, Tensor hx, Tensor cx) {
-        Tensor[] r = step(input, hx, cx);
-        return new State(r[0], r[1]);
+        org.rnn4j.nn.State r = step(input, hx, cx);
+        return new State(r.h(), r.c());
     }
 
     public State forward(Tensor input) {

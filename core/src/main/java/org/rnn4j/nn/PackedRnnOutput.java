@@ -5,8 +5,18 @@ import org.rnn4j.nn.rnn.PackedSequence;
 
 /**
  * What a recurrent layer returns for a packed input: the packed output (same batch sizes and
- * indices as the input, data (S, D*R)) and the final states in the caller's batch order:
- * {@code hN} (num_layers*D, N, R), {@code cN} (num_layers*D, N, H) for LSTM, else null.
+ * indices as the input, data (S, D*H_out)) and the final states in the caller's batch order:
+ * {@code hN} (D*num_layers, N, H_out), {@code cN} (D*num_layers, N, H_cell) for LSTM, else null.
+ * {@link #state()} is the final state as one value, to pass to the next
+ * {@link RNNBase#forward(PackedSequence, State)}.
  */
 public record PackedRnnOutput(PackedSequence output, Tensor hN, Tensor cN) {
+    public PackedRnnOutput(PackedSequence output, State state) {
+        this(output, state.h(), state.c());
+    }
+
+    /** The final state (h_n, c_n) in the caller's batch order; c is null for RNN and GRU. */
+    public State state() {
+        return new State(hN, cN);
+    }
 }

@@ -24,23 +24,19 @@ public final class RNN extends RNNBase {
         return kind == CellKind.RNN_RELU ? "relu" : "tanh";
     }
 
-    /** input (L, N, I) / (N, L, I) with batch_first / (L, I) unbatched; h0 zeros. */
-    public RnnOutput forward(Tensor input) {
-        return forwardPadded(input, null, null);
-    }
-
-    /** h0 (num_layers*D, N, H), or (num_layers*D, H) for unbatched input; null = zeros. */
+    /**
+     * h0 (D*num_layers, N, H_out), or (D*num_layers, H_out) for unbatched input; null = zeros.
+     * Same as {@link #forward(Tensor, State)} with {@code State.of(h0)} (a literal {@code null}
+     * second argument is ambiguous between the two: pass {@code (State) null} or use
+     * {@link #forward(Tensor)}).
+     */
     public RnnOutput forward(Tensor input, Tensor h0) {
         return forwardPadded(input, h0, null);
     }
 
-    /** Packed variable-length batch; h0 (num_layers*D, N, H) in the caller's batch order, null = zeros. */
+    /** Packed variable-length batch; h0 (D*num_layers, N, H_out) in the caller's batch order, null = zeros. */
     public PackedRnnOutput forward(PackedSequence input, Tensor h0) {
         return forwardPacked(input, h0, null);
-    }
-
-    public PackedRnnOutput forward(PackedSequence input) {
-        return forwardPacked(input, null, null);
     }
 
     @Override
@@ -63,6 +59,7 @@ public final class RNN extends RNNBase {
         }
 
         /** Rejected: projections are LSTM only (PyTorch raises too). */
+        @Override
         public Builder projSize(int v) {
             if (v != 0) {
                 throw new IllegalArgumentException("RNN: proj_size argument is only supported for LSTM, not RNN (got " + v + ")");

@@ -3,6 +3,8 @@ package org.rnn4j.nn;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
 import org.rnn4j.Generator;
 import org.rnn4j.Tensor;
 import org.rnn4j.backend.CellKind;
@@ -12,11 +14,13 @@ import org.rnn4j.nn.rnn.PackedSequence;
  * The configuration and layer stack shared by {@link RNN}, {@link LSTM} and {@link GRU}, with
  * PyTorch's semantics: parameters {@code weight_ih_l{k}[_reverse]}, {@code weight_hh_l{k}},
  * {@code bias_ih_l{k}}, {@code bias_hh_l{k}}, {@code weight_hr_l{k}} (LSTM with proj_size), all
- * initialised U(-1/sqrt(H), 1/sqrt(H)); layer k &gt; 0 reads both directions of layer k-1;
+ * initialised U(-1/sqrt(H_cell), 1/sqrt(H_cell)); layer k &gt; 0 reads both directions of layer k-1;
  * h_n is ordered layer*D + direction; dropout between layers in training only.
  *
- * <p>Letters: L steps, N batch, I input_size, H hidden_size, P proj_size, R = P or H,
- * D = 2 if bidirectional else 1, G gates.
+ * <p>Every forward takes an optional {@link State} and returns the new one
+ * ({@link RnnOutput#state()}, {@link PackedRnnOutput#state()}), so code holding "some recurrent
+ * layer" runs RNN, LSTM and GRU alike; {@link #builder(String)} configures any of the three with
+ * one chain. Dimension letters: see {@link org.rnn4j.nn} (L, N, H_in, H_cell, H_out, D, G, S).
  */
 public abstract class RNNBase extends Module {
     protected final CellKind kind;
@@ -45,15 +49,15 @@ public abstract class RNNBase extends Module {
         this.generator = b.generator;
         int dirs = directions();
         int g = kind.gates();
-        int r = outputSize();
+        int hOut = outputSize();
         float k = (float) (1 / Math.sqrt(hiddenSize));
         weights = new RecurrentOp.Weights[numLayers][dirs];
         for (int l = 0; l < numLayers; l++) {
-            int in = l == 0 ? inputSize : r * dirs;
+            int in = l == 0 ? inputSize : hOut * dirs;
             for (int d = 0; d < dirs; d++) {
                 String sfx = "_l" + l + (d == 1 ? "_reverse" : "");
                 Tensor wIh = param("weight_ih" + sfx, k, g * hiddenSize, in);
-                Tensor wHh = param("weight_hh" + sfx, k, g * hiddenSize, r);
+                Tensor wHh = param("weight_hh" + sfx, k, g * hiddenSize, hOut);
                 Tensor bIh = bias ? param("bias_ih" + sfx, k, g * hiddenSize) : null;
                 Tensor bHh = bias ? param("bias_hh" + sfx, k, g * hiddenSize) : null;
                 Tensor wHr = projSize > 0 ? param("weight_hr" + sfx, k, projSize, hiddenSize) : null;
@@ -103,7 +107,7 @@ public abstract class RNNBase extends Module {
         return bidirectional ? 2 : 1;
     }
 
-    /** R: proj_size if set, else hidden_size. */
+    /** H_out: proj_size if set, else hidden_size. */
     public int outputSize() {
         return projSize > 0 ? projSize : hiddenSize;
     }
@@ -112,12 +116,103 @@ public abstract class RNNBase extends Module {
         return getClass().getSimpleName();
     }
 
+    /** PyTorch's {@code mode}: "RNN_TANH", "RNN_RELU", "LSTM" or "GRU". */
+    public String mode() {
+        return kind.name();
+    }
+
     /**
-     * The layer stack on a padded input: (L, N, I), (N, L, I) with batch_first, or unbatched (L, I).
-     * h0 (num_layers*D, N, R) or unbatched (num_layers*D, R); null means zeros. Same for c0 (H).
+     * A builder for the layer of {@code mode}, as PyTorch's {@code nn.RNNBase(mode, ...)}: "LSTM",
+     * "GRU", "RNN_TANH" or "RNN_RELU" (any case; "RNN" means "RNN_TANH"). One chain configures any
+     * of the three:
+     *
+     * <pre>{@code
+     * RNNBase rnn = RNNBase.builder(mode).inputSize(8).hiddenSize(32).numLayers(2).dropout(0.2f).build();
+     * }</pre>
+     *
+     * {@code projSize} other than 0 is rejected unless the mode is LSTM, as PyTorch does.
+     */
+    public static Builder<?, ? extends RNNBase> builder(String mode) {
+        Objects.requireNonNull(mode, "mode");
+        return switch (mode.toUpperCase(Locale.ROOT)) {
+            case "LSTM" -> LSTM.builder();
+            case "GRU" -> GRU.builder();
+            case "RNN", "RNN_TANH" -> RNN.builder();
+            case "RNN_RELU" -> RNN.builder().nonlinearity("relu");
+            default -> throw new IllegalArgumentException("RNNBase: unknown mode '" + mode
+                    + "', expected 'LSTM', 'GRU', 'RNN_TANH' or 'RNN_RELU'");
+        };
+    }
+
+    /** input (L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in); the state starts at zeros. */
+    public RnnOutput forward(Tensor input) {
+        return forwardPadded(input, null, null);
+    }
+
+    /**
+     * input (L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in). {@code state}: h
+     * (D*num_layers, N, H_out) and, for an LSTM only, c (D*num_layers, N, H_cell) — both required
+     * for an LSTM, c null otherwise; unbatched input drops the N dim; a null state means zeros.
+     * The output carries the final state, {@link RnnOutput#state()}, ready to pass back in.
+     *
+     * @throws IllegalArgumentException naming {@code state.h} or {@code state.c} and the expected
+     *     and actual shapes when the state does not fit this layer and input
+     */
+    public RnnOutput forward(Tensor input, State state) {
+        String op = name() + ".forward";
+        checkStateKind(op, state);
+        return padded(op, input, state == null ? null : state.h(), state == null ? null : state.c(), "state.h", "state.c");
+    }
+
+    /** A packed variable-length batch; the state starts at zeros. */
+    public PackedRnnOutput forward(PackedSequence input) {
+        return forwardPacked(input, null, null);
+    }
+
+    /**
+     * A packed variable-length batch; {@code state} as in {@link #forward(Tensor, State)}, in the
+     * caller's batch order (N = input.batchSize()); null means zeros. The final state comes back
+     * in the caller's batch order too.
+     */
+    public PackedRnnOutput forward(PackedSequence input, State state) {
+        String op = name() + ".forward";
+        checkStateKind(op, state);
+        Objects.requireNonNull(input, "input");
+        Stack r = packed(op, input.data(), input.batchSizes(), input.sortedIndices(), input.unsortedIndices(),
+                state == null ? null : state.h(), state == null ? null : state.c(), "state.h", "state.c");
+        return new PackedRnnOutput(input.withData(r.y()), r.state());
+    }
+
+    /** An LSTM state has h and c; an RNN or GRU state has h only. */
+    private void checkStateKind(String op, State state) {
+        if (state == null) {
+            return;
+        }
+        if (kind == CellKind.LSTM && state.c() == null) {
+            throw new IllegalArgumentException(op + ": argument 'state.c' is null, but an LSTM state needs both h and c "
+                    + "(PyTorch's (h_0, c_0)); pass a null State for zeros");
+        }
+        if (kind != CellKind.LSTM && state.c() != null) {
+            throw new IllegalArgumentException(op + ": argument 'state.c' must be null: " + name() + " has no cell state "
+                    + "(only LSTM does), got shape " + State.shape(state.c().shape()));
+        }
+    }
+
+    /**
+     * The layer stack on a padded input: (L, N, H_in), (N, L, H_in) with batch_first, or unbatched
+     * (L, H_in). h0 (D*num_layers, N, H_out) or unbatched (D*num_layers, H_out); null means zeros.
+     * Same for c0 with H_cell (LSTM only).
      */
     protected RnnOutput forwardPadded(Tensor input, Tensor h0, Tensor c0) {
         String op = name() + ".forward";
+        if (kind != CellKind.LSTM && c0 != null) {
+            throw new IllegalArgumentException(op + ": argument 'c0' is only for LSTM");
+        }
+        return padded(op, input, h0, c0, "h0", "c0");
+    }
+
+    private RnnOutput padded(String op, Tensor input, Tensor h0, Tensor c0, String hArg, String cArg) {
+        Objects.requireNonNull(input, "input");
         input.ensureOpen(op);
         if (input.dim() != 2 && input.dim() != 3) {
             throw new IllegalArgumentException(op + ": argument 'input' must be 3-D (batched) or 2-D (unbatched), got shape "
@@ -140,18 +235,15 @@ public abstract class RNNBase extends Module {
                     + Arrays.toString(input.shape()));
         }
         requireParameterDevice(op, "input", input);
-        Tensor h = checkState(op, "h0", h0, unbatched, n, outputSize(), input.device());
-        Tensor c = kind == CellKind.LSTM ? checkState(op, "c0", c0, unbatched, n, hiddenSize, input.device()) : null;
-        if (kind != CellKind.LSTM && c0 != null) {
-            throw new IllegalArgumentException(op + ": argument 'c0' is only for LSTM");
-        }
+        Tensor h = checkState(op, hArg, "hidden", h0, unbatched, n, outputSize(), input.device());
+        Tensor c = kind == CellKind.LSTM ? checkState(op, cArg, "cell", c0, unbatched, n, hiddenSize, input.device()) : null;
         int[] batchSizes = new int[steps];
         Arrays.fill(batchSizes, n);
         Tensor data = x3.reshape(steps * n, inputSize);
-        Tensor[] r = runLayers(data, batchSizes, h, c);
-        Tensor out = r[0].reshape(steps, n, directions() * outputSize());
-        Tensor hN = r[1];
-        Tensor cN = r[2];
+        Stack r = runLayers(data, batchSizes, h, c);
+        Tensor out = r.y().reshape(steps, n, directions() * outputSize());
+        Tensor hN = r.state().h();
+        Tensor cN = r.state().c();
         if (unbatched) {
             out = out.squeeze(1);
             hN = hN.squeeze(1);
@@ -162,13 +254,23 @@ public abstract class RNNBase extends Module {
         return new RnnOutput(out, hN, cN);
     }
 
-    /**
-     * The layer stack on packed data (S, I) with batch sizes; h0/c0 in the caller's batch order,
-     * reordered with {@code sortedIndices}; h_n/c_n come back in the caller's order.
-     */
-    protected Tensor[] forwardPackedData(Tensor data, int[] batchSizes, int[] sortedIndices, int[] unsortedIndices,
-                                         Tensor h0, Tensor c0) {
+    /** The layer stack on a PackedSequence; h0/c0 in the caller's batch order, null = zeros. */
+    protected PackedRnnOutput forwardPacked(PackedSequence input, Tensor h0, Tensor c0) {
         String op = name() + ".forward";
+        if (kind != CellKind.LSTM && c0 != null) {
+            throw new IllegalArgumentException(op + ": argument 'c0' is only for LSTM");
+        }
+        Objects.requireNonNull(input, "input");
+        Stack r = packed(op, input.data(), input.batchSizes(), input.sortedIndices(), input.unsortedIndices(), h0, c0, "h0", "c0");
+        return new PackedRnnOutput(input.withData(r.y()), r.state());
+    }
+
+    /**
+     * The layer stack on packed data (S, H_in) with batch sizes B_t; h0/c0 in the caller's batch
+     * order, reordered with {@code sortedIndices}; h_n/c_n come back in the caller's order.
+     */
+    private Stack packed(String op, Tensor data, int[] batchSizes, int[] sortedIndices, int[] unsortedIndices,
+                         Tensor h0, Tensor c0, String hArg, String cArg) {
         data.ensureOpen(op);
         if (data.dim() != 2 || data.size(1) != inputSize) {
             throw new IllegalArgumentException(op + ": packed data expected shape (S, " + inputSize + "), got "
@@ -176,48 +278,46 @@ public abstract class RNNBase extends Module {
         }
         int n = batchSizes[0];
         requireParameterDevice(op, "input", data);
-        Tensor h = checkState(op, "h0", h0, false, n, outputSize(), data.device());
-        Tensor c = kind == CellKind.LSTM ? checkState(op, "c0", c0, false, n, hiddenSize, data.device()) : null;
+        Tensor h = checkState(op, hArg, "hidden", h0, false, n, outputSize(), data.device());
+        Tensor c = kind == CellKind.LSTM ? checkState(op, cArg, "cell", c0, false, n, hiddenSize, data.device()) : null;
         if (sortedIndices != null) {
             h = h.indexSelect(1, sortedIndices);
             c = c == null ? null : c.indexSelect(1, sortedIndices);
         }
-        Tensor[] r = runLayers(data, batchSizes, h, c);
-        if (unsortedIndices != null) {
-            r[1] = r[1].indexSelect(1, unsortedIndices);
-            r[2] = r[2] == null ? null : r[2].indexSelect(1, unsortedIndices);
+        Stack r = runLayers(data, batchSizes, h, c);
+        if (unsortedIndices == null) {
+            return r;
         }
-        return r;
+        Tensor hN = r.state().h().indexSelect(1, unsortedIndices);
+        Tensor cN = r.state().c() == null ? null : r.state().c().indexSelect(1, unsortedIndices);
+        return new Stack(r.y(), new State(hN, cN));
     }
 
-    /** The layer stack on a PackedSequence; h0/c0 in the caller's batch order, null = zeros. */
-    protected PackedRnnOutput forwardPacked(PackedSequence input, Tensor h0, Tensor c0) {
-        Tensor[] r = forwardPackedData(input.data(), input.batchSizes(), input.sortedIndices(), input.unsortedIndices(), h0, c0);
-        return new PackedRnnOutput(input.withData(r[0]), r[1], r[2]);
-    }
-
-    private Tensor checkState(String op, String arg, Tensor s, boolean unbatched, int n, int size, org.rnn4j.Device device) {
+    /**
+     * A state tensor checked against this layer: (D*num_layers, N, size), or (D*num_layers, size)
+     * for unbatched input; zeros if null. Returned 3-D.
+     *
+     * @param what "hidden" or "cell", for the message (PyTorch: "Expected hidden size (2, 3, 20), got (2, 4, 20)")
+     */
+    private Tensor checkState(String op, String arg, String what, Tensor s, boolean unbatched, int n, int size,
+                              org.rnn4j.Device device) {
         int layers = numLayers * directions();
         if (s == null) {
             return Tensor.zeros(device, layers, n, size);
         }
         s.ensureOpen(op);
         requireParameterDevice(op, arg, s);
-        if (unbatched && s.dim() != 2) {
-            throw new IllegalArgumentException(op + ": for unbatched 2-D input, " + arg + " should also be 2-D ("
-                    + layers + ", " + size + ") but got " + s.dim() + "-D tensor of shape " + Arrays.toString(s.shape()));
+        int[] expected = unbatched ? new int[] {layers, size} : new int[] {layers, n, size};
+        if (s.dim() != expected.length) {
+            throw new IllegalArgumentException(op + ": for " + (unbatched ? "unbatched 2-D" : "batched 3-D") + " input, argument '"
+                    + arg + "' should also be " + expected.length + "-D " + State.shape(expected) + " but got " + s.dim()
+                    + "-D tensor of shape " + State.shape(s.shape()));
         }
-        if (!unbatched && s.dim() != 3) {
-            throw new IllegalArgumentException(op + ": for batched 3-D input, " + arg + " should also be 3-D ("
-                    + layers + ", " + n + ", " + size + ") but got " + s.dim() + "-D tensor of shape " + Arrays.toString(s.shape()));
+        if (!Arrays.equals(s.shape(), expected)) {
+            throw new IllegalArgumentException(op + ": argument '" + arg + "': expected " + what + " size "
+                    + State.shape(expected) + ", got " + State.shape(s.shape()));
         }
-        Tensor s3 = unbatched ? s.unsqueeze(1) : s;
-        if (s3.size(0) != layers || s3.size(1) != n || s3.size(2) != size) {
-            int[] expected = unbatched ? new int[] {layers, size} : new int[] {layers, n, size};
-            throw new IllegalArgumentException(op + ": expected " + arg + " of shape " + Arrays.toString(expected)
-                    + ", got " + Arrays.toString(s.shape()));
-        }
-        return s3;
+        return unbatched ? s.unsqueeze(1) : s;
     }
 
     /** Inputs and states must live where the weights do: a kernel is never handed mixed memory. */
@@ -229,8 +329,12 @@ public abstract class RNNBase extends Module {
         }
     }
 
-    /** data (S, I) → [y (S, D*R), hN (layers*D, N, R), cN (layers*D, N, H) or null]. */
-    private Tensor[] runLayers(Tensor data, int[] batchSizes, Tensor h0, Tensor c0) {
+    /** What the layer stack returns: y (S, D*H_out) and the final state h_n, c_n (D*num_layers, N, ...). */
+    private record Stack(Tensor y, State state) {
+    }
+
+    /** data (S, H_in) → y (S, D*H_out), h_n (D*num_layers, N, H_out), c_n (D*num_layers, N, H_cell) or null. */
+    private Stack runLayers(Tensor data, int[] batchSizes, Tensor h0, Tensor c0) {
         int dirs = directions();
         Tensor in = data;
         List<Tensor> hs = new ArrayList<>();
@@ -238,19 +342,19 @@ public abstract class RNNBase extends Module {
         for (int l = 0; l < numLayers; l++) {
             Tensor h0l = h0.narrow(0, l * dirs, dirs);
             Tensor c0l = c0 == null ? null : c0.narrow(0, l * dirs, dirs);
-            Tensor[] r = RecurrentOp.apply(kind, batchSizes, hiddenSize, projSize, in, h0l, c0l, weights[l]);
-            hs.add(r[1]);
-            if (r[2] != null) {
-                cs.add(r[2]);
+            RecurrentOp.Result r = RecurrentOp.apply(kind, batchSizes, hiddenSize, projSize, in, h0l, c0l, weights[l]);
+            hs.add(r.hN());
+            if (r.cN() != null) {
+                cs.add(r.cN());
             }
-            in = r[0];
+            in = r.y();
             if (l < numLayers - 1 && dropout > 0 && isTraining()) {
                 in = Dropout.dropout(in, dropout, true, generator);
             }
         }
         Tensor hN = numLayers == 1 ? hs.get(0) : Tensor.concat(hs, 0);
         Tensor cN = cs.isEmpty() ? null : (numLayers == 1 ? cs.get(0) : Tensor.concat(cs, 0));
-        return new Tensor[] {in, hN, cN};
+        return new Stack(in, new State(hN, cN));
     }
 
     @Override
@@ -322,6 +426,15 @@ public abstract class RNNBase extends Module {
 
         public B bidirectional(boolean v) {
             bidirectional = v;
+            return (B) this;
+        }
+
+        /**
+         * Size of the projected hidden state H_out (0 = none, the default); must be below
+         * hidden_size. LSTM only: the RNN and GRU builders reject anything but 0.
+         */
+        public B projSize(int v) {
+            projSize = v;
             return (B) this;
         }
 

@@ -24,12 +24,12 @@ public final class RNNCell extends RNNCellBase {
         };
     }
 
-    /** input (N, I) or (I); hx (N, H) or (H), null = zeros. Returns h'. */
+    /** input (N, H_in) or (H_in); hx (N, H_cell) or (H_cell), null = zeros. Returns h'. */
     public Tensor forward(Tensor input, Tensor hx) {
-        return step(input, hx, null)[0];
+        return step(input, hx, null).h();
     }
 
     public Tensor forward(Tensor input) {
-        return forward(input, null);
+        return forward(input, (Tensor) null);
     }
 }

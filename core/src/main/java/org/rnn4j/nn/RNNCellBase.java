@@ -7,8 +7,9 @@ import org.rnn4j.backend.CellKind;
 
 /**
  * Shared by {@link RNNCell}, {@link LSTMCell}, {@link GRUCell}: one step, parameters
- * {@code weight_ih} (G*H, I), {@code weight_hh} (G*H, H), {@code bias_ih}, {@code bias_hh} (G*H),
- * initialised U(-1/sqrt(H), 1/sqrt(H)). A step runs through the same fused layer kernel as the
+ * {@code weight_ih} (G*H_cell, H_in), {@code weight_hh} (G*H_cell, H_cell), {@code bias_ih},
+ * {@code bias_hh} (G*H_cell), initialised U(-1/sqrt(H_cell), 1/sqrt(H_cell)).
+ * {@link #forward(Tensor, State)} steps any of the three alike (letters: see {@link org.rnn4j.nn}). A step runs through the same fused layer kernel as the
  * full layers (one step, all rows active), so cells can be unrolled by hand and differentiated.
  */
 public abstract class RNNCellBase extends Module {
@@ -47,9 +48,35 @@ public abstract class RNNCellBase extends Module {
         return hiddenSize;
     }
 
-    /** One step: input (N, I) or (I); h, c (N, H) or (H), null = zeros. Returns {h', c' or null}. */
-    protected Tensor[] step(Tensor input, Tensor h, Tensor c) {
+    /**
+     * One step for any cell kind: input (N, H_in) or unbatched (H_in); {@code state} h (N, H_cell)
+     * and, for {@link LSTMCell} only, c (N, H_cell) — both required for an LSTMCell, c null
+     * otherwise; unbatched drops N; a null state means zeros. Returns the new state (h', c').
+     *
+     * @throws IllegalArgumentException naming {@code state.h} or {@code state.c} when the state
+     *     does not fit this cell and input
+     */
+    public State forward(Tensor input, State state) {
         String op = getClass().getSimpleName() + ".forward";
+        if (state != null && kind == CellKind.LSTM && state.c() == null) {
+            throw new IllegalArgumentException(op + ": argument 'state.c' is null, but an LSTMCell state needs both h and c "
+                    + "(PyTorch's (h_0, c_0)); pass a null State for zeros");
+        }
+        if (state != null && kind != CellKind.LSTM && state.c() != null) {
+            throw new IllegalArgumentException(op + ": argument 'state.c' must be null: " + getClass().getSimpleName()
+                    + " has no cell state (only LSTMCell does), got shape " + State.shape(state.c().shape()));
+        }
+        return step(input, state == null ? null : state.h(), state == null ? null : state.c(), "state.h", "state.c");
+    }
+
+    /** One step: input (N, H_in) or (H_in); h, c (N, H_cell) or (H_cell), null = zeros. Returns (h', c' or null). */
+    protected State step(Tensor input, Tensor h, Tensor c) {
+        return step(input, h, c, "hx", "cx");
+    }
+
+    private State step(Tensor input, Tensor h, Tensor c, String hArg, String cArg) {
+        String op = getClass().getSimpleName() + ".forward";
+        java.util.Objects.requireNonNull(input, "input");
         input.ensureOpen(op);
         if (input.dim() != 1 && input.dim() != 2) {
             throw new IllegalArgumentException(op + ": expected input to be 1-D or 2-D but received " + input.dim()
@@ -66,17 +93,17 @@ public abstract class RNNCellBase extends Module {
         if (n == 0) {
             throw new IllegalArgumentException(op + ": argument 'input' has batch size 0");
         }
-        Tensor h0 = state(op, "hx", h, unbatched, n, input);
-        Tensor c0 = kind == CellKind.LSTM ? state(op, "cx", c, unbatched, n, input) : null;
-        Tensor[] r = RecurrentOp.apply(kind, new int[] {n}, hiddenSize, 0, x, h0.unsqueeze(0),
+        Tensor h0 = state(op, hArg, h, unbatched, n, input);
+        Tensor c0 = kind == CellKind.LSTM ? state(op, cArg, c, unbatched, n, input) : null;
+        RecurrentOp.Result r = RecurrentOp.apply(kind, new int[] {n}, hiddenSize, 0, x, h0.unsqueeze(0),
                 c0 == null ? null : c0.unsqueeze(0), weights);
-        Tensor hNew = r[0];
-        Tensor cNew = r[2] == null ? null : r[2].select(0, 0);
+        Tensor hNew = r.y();
+        Tensor cNew = r.cN() == null ? null : r.cN().select(0, 0);
         if (unbatched) {
             hNew = hNew.squeeze(0);
             cNew = cNew == null ? null : cNew.squeeze(0);
         }
-        return new Tensor[] {hNew, cNew};
+        return new State(hNew, cNew);
     }
 
     private Tensor state(String op, String arg, Tensor s, boolean unbatched, int n, Tensor input) {

@@ -13,7 +13,7 @@ import org.rnn4j.backend.RnnLayerArgs;
  * One recurrent layer in D directions over a packed sequence as ONE autograd node: forward is one
  * backend call (both directions together), backward is one backend call.
  *
- * <p>Letters: S packed rows, N batch, I input, H hidden, R output (P or H), D directions.
+ * <p>Dimension letters as in {@link org.rnn4j.nn}: S packed rows, N batch, H_in, H_cell, H_out, D.
  */
 final class RecurrentOp {
     private RecurrentOp() {
@@ -27,12 +27,18 @@ final class RecurrentOp {
     }
 
     /**
-     * @param x (S, I) layer input, packed time-major
-     * @param h0 (D, N, R) initial hidden state, sorted batch order
-     * @param c0 (D, N, H) initial cell state (LSTM), else null
-     * @return y (S, D*R) with direction d in columns [d*R, (d+1)*R); hN (D, N, R); cN (D, N, H) or null
+     * What one layer returns: y (S, D*H_out) with direction d in columns [d*H_out, (d+1)*H_out);
+     * hN (D, N, H_out); cN (D, N, H_cell) for LSTM, else null.
      */
-    static Tensor[] apply(CellKind kind, int[] batchSizes, int hidden, int proj, Tensor x, Tensor h0, Tensor c0,
+    record Result(Tensor y, Tensor hN, Tensor cN) {
+    }
+
+    /**
+     * @param x (S, H_in) layer input, packed time-major
+     * @param h0 (D, N, H_out) initial hidden state, sorted batch order
+     * @param c0 (D, N, H_cell) initial cell state (LSTM), else null
+     */
+    static Result apply(CellKind kind, int[] batchSizes, int hidden, int proj, Tensor x, Tensor h0, Tensor c0,
                           Weights[] weights) {
         final int dirs = weights.length;
         final int r = proj > 0 ? proj : hidden;
@@ -90,7 +96,7 @@ final class RecurrentOp {
                 cN.attach(node, 2);
             }
         }
-        return new Tensor[] {y, hN, cN};
+        return new Result(y, hN, cN);
     }
 
     private static final class LayerNode extends GradFn {

@@ -3,9 +3,19 @@ package org.rnn4j.nn;
 import org.rnn4j.Tensor;
 
 /**
- * What a recurrent layer returns: {@code output} (L, N, D*R) — or (N, L, D*R) with batch_first,
- * (L, D*R) unbatched — and the final states {@code hN} (num_layers*D, N, R) and, for LSTM,
- * {@code cN} (num_layers*D, N, H); unbatched states drop the N dim. R is proj_size or hidden_size.
+ * What a recurrent layer returns: {@code output} (L, N, D*H_out) — or (N, L, D*H_out) with
+ * batch_first, (L, D*H_out) unbatched — and the final states {@code hN} (D*num_layers, N, H_out)
+ * and, for LSTM, {@code cN} (D*num_layers, N, H_cell), else null; unbatched states drop the N
+ * dim. {@link #state()} is the final state as one value, to pass to the next
+ * {@link RNNBase#forward(Tensor, State)}.
  */
 public record RnnOutput(Tensor output, Tensor hN, Tensor cN) {
+    public RnnOutput(Tensor output, State state) {
+        this(output, state.h(), state.c());
+    }
+
+    /** The final state (h_n, c_n); c is null for RNN and GRU. */
+    public State state() {
+        return new State(hN, cN);
+    }
 }

@@ -125,11 +125,11 @@ class RecurrentLayerTest {
             Tensor x = Tensor.zeros(5, 2, 3);
             // h0 with wrong batch, wrong layers, wrong rank; c0 wrong
             assertMessage(assertThrows(IllegalArgumentException.class,
-                    () -> lstm.forward(x, Tensor.zeros(2, 3, 4), null)), "h0", "[2, 2, 4]", "[2, 3, 4]");
+                    () -> lstm.forward(x, Tensor.zeros(2, 3, 4), null)), "'h0'", "expected hidden size (2, 2, 4), got (2, 3, 4)");
             assertMessage(assertThrows(IllegalArgumentException.class,
-                    () -> lstm.forward(x, Tensor.zeros(1, 2, 4), null)), "h0", "[1, 2, 4]");
+                    () -> lstm.forward(x, Tensor.zeros(1, 2, 4), null)), "'h0'", "(1, 2, 4)");
             assertMessage(assertThrows(IllegalArgumentException.class,
-                    () -> lstm.forward(x, null, Tensor.zeros(2, 2, 5))), "c0", "[2, 2, 5]");
+                    () -> lstm.forward(x, null, Tensor.zeros(2, 2, 5))), "'c0'", "expected cell size (2, 2, 4), got (2, 2, 5)");
             assertMessage(assertThrows(IllegalArgumentException.class,
                     () -> lstm.forward(x, Tensor.zeros(2, 4), null)), "batched 3-D input", "h0", "2-D");
             assertMessage(assertThrows(IllegalArgumentException.class,

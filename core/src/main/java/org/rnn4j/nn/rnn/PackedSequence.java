@@ -11,8 +11,9 @@ import org.rnn4j.Tensor;
  * {@link RnnUtils#packSequence}; consumed by the recurrent layers and
  * {@link RnnUtils#padPackedSequence}.
  *
- * <p>Legend: B = batch (number of sequences), T = longest length, N = sum of lengths.
- * {@code data} is (N, *): the rows of step 0 for the {@code batchSizes[0]} sequences, then the
+ * <p>Dimension letters as in {@link org.rnn4j.nn}: N = batch (number of sequences), L = longest
+ * length, B_t = {@code batchSizes[t]}, S = sum of lengths (packed rows).
+ * {@code data} is (S, *): the rows of step 0 for the B_0 = {@code batchSizes[0]} sequences, then the
  * rows of step 1 for the {@code batchSizes[1]} sequences still running, and so on; within a step
  * sequences appear in decreasing-length order. {@code sortedIndices[i]} is the original batch
  * index of the i-th longest sequence and {@code unsortedIndices} its inverse; both are null when
@@ -22,10 +23,10 @@ import org.rnn4j.Tensor;
  * for {@link #close()}.
  */
 public final class PackedSequence implements AutoCloseable {
-    private final Tensor data;           // (N, *)
-    private final int[] batchSizes;      // (T,)
-    private final int[] sortedIndices;   // (B,) or null
-    private final int[] unsortedIndices; // (B,) or null
+    private final Tensor data;           // (S, *)
+    private final int[] batchSizes;      // (L,)
+    private final int[] sortedIndices;   // (N,) or null
+    private final int[] unsortedIndices; // (N,) or null
 
     /**
      * Validates and wraps. {@code unsortedIndices} may be null with non-null
@@ -40,7 +41,7 @@ public final class PackedSequence implements AutoCloseable {
         Objects.requireNonNull(batchSizes, "batchSizes");
         data.ensureOpen("PackedSequence");
         if (data.dim() < 1) {
-            throw new IllegalArgumentException("PackedSequence: argument 'data' must have shape (N, *), got a 0-d tensor");
+            throw new IllegalArgumentException("PackedSequence: argument 'data' must have shape (S, *), got a 0-d tensor");
         }
         if (batchSizes.length == 0) {
             throw new IllegalArgumentException("PackedSequence: argument 'batchSizes' is empty, expected at least one step");
@@ -88,12 +89,12 @@ public final class PackedSequence implements AutoCloseable {
         this.unsortedIndices = unsortedIndices;
     }
 
-    /** Packed rows, (N, *). */
+    /** Packed rows, (S, *). */
     public Tensor data() {
         return data;
     }
 
-    /** Number of sequences running at each step, (T,), non-increasing. */
+    /** Number of sequences running at each step, (L,), non-increasing. */
     public int[] batchSizes() {
         return batchSizes.clone();
     }
@@ -113,12 +114,12 @@ public final class PackedSequence implements AutoCloseable {
         return sortedIndices == null;
     }
 
-    /** B, the number of sequences. */
+    /** N, the number of sequences. */
     public int batchSize() {
         return batchSizes[0];
     }
 
-    /** T, the longest length. */
+    /** L, the longest length. */
     public int maxLength() {
         return batchSizes.length;
     }
@@ -136,7 +137,7 @@ public final class PackedSequence implements AutoCloseable {
         return out;
     }
 
-    /** The same packing around other data, e.g. a recurrent layer's output (N, H). */
+    /** The same packing around other data, e.g. a recurrent layer's output (S, D*H_out). */
     public PackedSequence withData(Tensor newData) {
         Objects.requireNonNull(newData, "newData");
         if (newData.dim() < 1 || newData.size(0) != data.size(0)) {

@@ -5,7 +5,7 @@ import org.rnn4j.Tensor;
 
 /**
  * What {@link RnnUtils#padPackedSequence} returns (PyTorch's {@code (padded, lengths)} tuple):
- * the padded batch, (T, B, *) or (B, T, *) with batch_first, and each sequence's length in the
+ * the padded batch, (L, N, *) or (N, L, *) with batch_first, and each sequence's length in the
  * original batch order. Owns {@code padded} for {@link #close()}.
  */
 public final class PaddedSequence implements AutoCloseable {
@@ -17,12 +17,12 @@ public final class PaddedSequence implements AutoCloseable {
         this.lengths = lengths;
     }
 
-    /** (T, B, *), or (B, T, *) with batch_first; padding value past each length. */
+    /** (L, N, *), or (N, L, *) with batch_first; padding value past each length. */
     public Tensor padded() {
         return padded;
     }
 
-    /** (B,) lengths in the original batch order (a copy). */
+    /** (N,) lengths in the original batch order (a copy). */
     public int[] lengths() {
         return lengths.clone();
     }

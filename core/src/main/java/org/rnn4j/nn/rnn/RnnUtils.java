@@ -10,8 +10,9 @@ import org.rnn4j.Tensor;
  * PyTorch's {@code torch.nn.utils.rnn}: packing and padding of variable-length sequences, with
  * the same semantics, ordering and errors.
  *
- * <p>Legend: T = time (longest length, or total_length), B = batch, * = feature dims (any
- * number, including none), N = sum of lengths.
+ * <p>Dimension letters (the legend of {@link org.rnn4j.nn.rnn}): L = time (longest length, or
+ * total_length), N = batch, L_i = length of sequence i, S = sum of lengths (packed rows),
+ * * = feature dims (any number, including none).
  *
  * <p>Every result is built from recorded tensor operations (a row gather, {@code indexSelect},
  * over a flattened view), so gradients flow: from packed data back to the padded input, and from
@@ -35,7 +36,7 @@ public final class RnnUtils {
         return packPaddedSequence(input, lengths, false, true);
     }
 
-    /** As {@link #packPaddedSequence(Tensor, int[], boolean, boolean)} with lengths as a (B,) tensor of integers. */
+    /** As {@link #packPaddedSequence(Tensor, int[], boolean, boolean)} with lengths as a (N,) tensor of integers. */
     public static PackedSequence packPaddedSequence(Tensor input, Tensor lengths, boolean batchFirst, boolean enforceSorted) {
         Objects.requireNonNull(lengths, "lengths");
         if (lengths.dim() != 1) {
@@ -48,11 +49,11 @@ public final class RnnUtils {
     /**
      * Packs a padded batch (PyTorch {@code pack_padded_sequence}).
      *
-     * @param input (T, B, *), or (B, T, *) if {@code batchFirst}; positions past each length are ignored
-     * @param lengths (B,) each in 1..T
+     * @param input (L, N, *), or (N, L, *) if {@code batchFirst}; positions past each length are ignored
+     * @param lengths (N,) each in 1..L
      * @param enforceSorted if true, lengths must already be non-increasing and the result has no
      *     indices; if false, sequences are sorted by decreasing length (ties in batch order)
-     * @return data (N, *) with batch sizes and indices
+     * @return data (S, *) with batch sizes and indices
      */
     public static PackedSequence packPaddedSequence(Tensor input, int[] lengths, boolean batchFirst, boolean enforceSorted) {
         final String op = "packPaddedSequence";
@@ -60,7 +61,7 @@ public final class RnnUtils {
         Objects.requireNonNull(lengths, "lengths");
         input.ensureOpen(op);
         if (input.dim() < 2) {
-            throw new IllegalArgumentException(op + ": argument 'input' must be " + (batchFirst ? "(B, T, *)" : "(T, B, *)")
+            throw new IllegalArgumentException(op + ": argument 'input' must be " + (batchFirst ? "(N, L, *)" : "(L, N, *)")
                     + " with at least 2 dims, got shape " + Arrays.toString(input.shape()));
         }
         if (input.numel() == 0) {
@@ -89,7 +90,7 @@ public final class RnnUtils {
         }
         int[] sortedLen = permute(lengths, sortedIndices);
         int[] batchSizes = batchSizes(sortedLen);
-        // packed row k = (step t, i-th longest sequence b): input row b*T + t (batch first) or t*B + b
+        // packed row k = (step t, i-th longest sequence b): input row b*L + t (batch first) or t*N + b
         int[] rows = new int[sum(lengths)];
         int k = 0;
         for (int t = 0; t < batchSizes.length; t++) {
@@ -116,7 +117,7 @@ public final class RnnUtils {
      * Unpacks to a padded batch in the original batch order (PyTorch {@code pad_packed_sequence}).
      *
      * @param totalLength pad to this many steps (null: the longest length); must be at least the longest length
-     * @return padded (T, B, *) or (B, T, *), and the lengths in original order
+     * @return padded (L, N, *) or (N, L, *), and the lengths in original order
      */
     public static PaddedSequence padPackedSequence(PackedSequence sequence, boolean batchFirst, float paddingValue,
             Integer totalLength) {
@@ -140,15 +141,15 @@ public final class RnnUtils {
         for (int t = 1; t < maxLen; t++) {
             offsets[t] = offsets[t - 1] + batchSizes[t - 1];
         }
-        int n = data.size(0);
-        // padded row (t, b) <- packed row offsets[t] + position of b in sorted order, or the pad row n
+        int packedRows = data.size(0); // S
+        // padded row (t, b) <- packed row offsets[t] + position of b in sorted order, or the pad row S
         int[] rows = new int[Math.multiplyExact(steps, batch)];
         boolean anyPad = false;
         for (int t = 0; t < steps; t++) {
             for (int b = 0; b < batch; b++) {
                 int pos = unsorted == null ? b : unsorted[b];
-                int r = t < sortedLen[pos] ? offsets[t] + pos : n;
-                anyPad |= r == n;
+                int r = t < sortedLen[pos] ? offsets[t] + pos : packedRows;
+                anyPad |= r == packedRows;
                 rows[batchFirst ? b * steps + t : t * batch + b] = r;
             }
         }
@@ -213,7 +214,7 @@ public final class RnnUtils {
                 rows[k++] = starts[sortedIndices == null ? i : sortedIndices[i]] + t;
             }
         }
-        Tensor all = Tensor.concat(sequences, 0); // (N, *) in list order
+        Tensor all = Tensor.concat(sequences, 0); // (S, *) in list order
         Tensor data;
         try {
             data = gatherRows(all, 1, rows, null);
@@ -229,7 +230,7 @@ public final class RnnUtils {
     }
 
     /**
-     * Stacks (L_i, *) sequences into (T, B, *), or (B, T, *) with {@code batchFirst}, T = max L_i,
+     * Stacks (L_i, *) sequences into (L, N, *), or (N, L, *) with {@code batchFirst}, L = max L_i,
      * filling past each length with {@code paddingValue} (PyTorch {@code pad_sequence}). Empty
      * sequences (L_i = 0) are allowed, as in PyTorch.
      */
@@ -241,14 +242,14 @@ public final class RnnUtils {
         for (int l : lengths) {
             steps = Math.max(steps, l);
         }
-        int n = sum(lengths);
+        int total = sum(lengths); // S
         int[] rows = new int[Math.multiplyExact(steps, batch)];
         boolean anyPad = false;
         int start = 0;
         for (int b = 0; b < batch; b++) {
             for (int t = 0; t < steps; t++) {
-                int r = t < lengths[b] ? start + t : n;
-                anyPad |= r == n;
+                int r = t < lengths[b] ? start + t : total;
+                anyPad |= r == total;
                 rows[batchFirst ? b * steps + t : t * batch + b] = r;
             }
             start += lengths[b];
@@ -258,7 +259,7 @@ public final class RnnUtils {
         outShape[0] = batchFirst ? batch : steps;
         outShape[1] = batchFirst ? steps : batch;
         System.arraycopy(s0, 1, outShape, 2, s0.length - 1);
-        Tensor all = Tensor.concat(sequences, 0); // (N, *)
+        Tensor all = Tensor.concat(sequences, 0); // (S, *)
         try {
             return gatherRows(all, 1, rows, anyPad ? paddingValue : null, outShape);
         } finally {
@@ -302,8 +303,8 @@ public final class RnnUtils {
      * The first {@code lengths[b]} steps of each sequence of a padded batch, (L_b, *) each, as new
      * tensors (PyTorch {@code unpad_sequence}).
      *
-     * @param padded (T, B, *), or (B, T, *) with batchFirst
-     * @param lengths (B,) each in 0..T
+     * @param padded (L, N, *), or (N, L, *) with batchFirst
+     * @param lengths (N,) each in 0..L
      */
     public static List<Tensor> unpadSequence(Tensor padded, int[] lengths, boolean batchFirst) {
         final String op = "unpadSequence";
@@ -311,7 +312,7 @@ public final class RnnUtils {
         Objects.requireNonNull(lengths, "lengths");
         padded.ensureOpen(op);
         if (padded.dim() < 2) {
-            throw new IllegalArgumentException(op + ": argument 'padded' must be " + (batchFirst ? "(B, T, *)" : "(T, B, *)")
+            throw new IllegalArgumentException(op + ": argument 'padded' must be " + (batchFirst ? "(N, L, *)" : "(L, N, *)")
                     + " with at least 2 dims, got shape " + Arrays.toString(padded.shape()));
         }
         int tDim = batchFirst ? 1 : 0;
@@ -445,7 +446,7 @@ public final class RnnUtils {
      * depth limit, final insertion sort).
      */
     static int[] argsortDescending(int[] lengths) {
-        int n = lengths.length;
+        int n = lengths.length; // N
         int[] key = lengths.clone();
         int[] idx = new int[n];
         for (int i = 0; i < n; i++) {

@@ -4,13 +4,11 @@ import org.rnn4j.Generator;
 import org.rnn4j.Tensor;
 import org.rnn4j.nn.Dropout;
 import org.rnn4j.nn.Embedding;
-import org.rnn4j.nn.GRU;
-import org.rnn4j.nn.LSTM;
 import org.rnn4j.nn.Linear;
 import org.rnn4j.nn.Module;
-import org.rnn4j.nn.RNN;
 import org.rnn4j.nn.RNNBase;
 import org.rnn4j.nn.RnnOutput;
+import org.rnn4j.nn.State;
 
 /**
  * Character language model: ids (T, B) -> one-hot or embedding (T, B, E) -> RNN/LSTM/GRU
@@ -19,13 +17,6 @@ import org.rnn4j.nn.RnnOutput;
  * Legend: T = time steps, B = batch, E = input features, H = hidden, V = vocabulary.
  */
 public final class CharModel extends Module {
-    /** The recurrent state carried between calls: h (L, B, H) and, for an LSTM, c (L, B, H). */
-    public record State(Tensor h, Tensor c) {
-        public State detach() {
-            return new State(h.detach(), c == null ? null : c.detach());
-        }
-    }
-
     private final Hyper hyper;
     private final Embedding embedding;
     private final RNNBase rnn;
@@ -37,14 +28,9 @@ public final class CharModel extends Module {
         int inputSize = hyper.embedding() == 0 ? hyper.vocab() : hyper.embedding();
         embedding = hyper.embedding() == 0 ? null
                 : registerModule("embedding", new Embedding(hyper.vocab(), hyper.embedding(), Embedding.NONE, gen));
-        rnn = registerModule("rnn", switch (hyper.model()) {
-            case "lstm" -> LSTM.builder().inputSize(inputSize).hiddenSize(hyper.hidden()).numLayers(hyper.layers())
-                    .dropout(hyper.dropout()).generator(gen).build();
-            case "gru" -> GRU.builder().inputSize(inputSize).hiddenSize(hyper.hidden()).numLayers(hyper.layers())
-                    .dropout(hyper.dropout()).generator(gen).build();
-            default -> RNN.builder().inputSize(inputSize).hiddenSize(hyper.hidden()).numLayers(hyper.layers())
-                    .dropout(hyper.dropout()).generator(gen).build();
-        });
+        // "rnn" (tanh), "lstm" or "gru": one builder chain for any kind
+        rnn = registerModule("rnn", RNNBase.builder(hyper.model()).inputSize(inputSize).hiddenSize(hyper.hidden())
+                .numLayers(hyper.layers()).dropout(hyper.dropout()).generator(gen).build());
         dropout = registerModule("dropout", new Dropout(hyper.dropout(), gen));
         fc = registerModule("fc", new Linear(hyper.hidden(), hyper.vocab(), true, gen));
     }
@@ -55,22 +41,14 @@ public final class CharModel extends Module {
 
     /**
      * @param ids (T, B) time-major, {@code ids[t * B + b]}
-     * @param state null for zeros
+     * @param state h (layers, B, H) and, for an LSTM, c (layers, B, H); null for zeros
      * @return logits (T*B, V) and the final state
      */
     public Step forward(int[] ids, int steps, int batch, State state) {
         Tensor x = embedding != null ? embedding.forward(ids, steps, batch) : oneHot(ids, hyper.vocab()).reshape(steps, batch, -1);
-        RnnOutput out;
-        if (rnn instanceof LSTM lstm) {
-            out = state == null ? lstm.forward(x) : lstm.forward(x, state.h(), state.c());
-        } else if (rnn instanceof GRU gru) {
-            out = state == null ? gru.forward(x) : gru.forward(x, state.h());
-        } else {
-            RNN plain = (RNN) rnn;
-            out = state == null ? plain.forward(x) : plain.forward(x, state.h());
-        }
+        RnnOutput out = rnn.forward(x, state);
         Tensor y = dropout.forward(out.output()).reshape(steps * batch, hyper.hidden());
-        return new Step(fc.forward(y), new State(out.hN(), out.cN()));
+        return new Step(fc.forward(y), out.state());
     }
 
     /** What one call returns. */

@@ -3,6 +3,7 @@ package org.rnn4j.examples.charlm;
 import org.rnn4j.Generator;
 import org.rnn4j.Scope;
 import org.rnn4j.autograd.GradMode;
+import org.rnn4j.nn.State;
 
 /** Generates text one character at a time, feeding each sampled character back in. */
 public final class Sampler {
@@ -22,7 +23,7 @@ public final class Sampler {
         model.eval();
         StringBuilder out = new StringBuilder(prefix);
         int[] ids = vocab.encode(prefix);
-        CharModel.State state = null;
+        State state = null;
         try (GradMode.Guard g = GradMode.noGrad()) {
             int[] input = ids;
             for (int i = 0; i < length; i++) {

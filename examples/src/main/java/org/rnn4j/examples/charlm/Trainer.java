@@ -15,6 +15,7 @@ import org.rnn4j.examples.util.LinePlot;
 import org.rnn4j.examples.util.Progress;
 import org.rnn4j.io.Checkpoint;
 import org.rnn4j.loss.Losses;
+import org.rnn4j.nn.State;
 import org.rnn4j.optim.Adam;
 import org.rnn4j.optim.GradClip;
 import org.rnn4j.optim.Optimizer;
@@ -136,7 +137,7 @@ public final class Trainer implements AutoCloseable {
         long t0 = System.nanoTime();
         double lossSum = 0;
         long tokens = 0;
-        CharModel.State state = null;
+        State state = null;
         for (int i = 0; i < batches.size(); i++) {
             Batches.Batch b = batches.get(i);
             try (Scope scope = Scope.open()) {
@@ -199,7 +200,7 @@ public final class Trainer implements AutoCloseable {
         boolean wasTraining = model.isTraining();
         model.eval();
         double lossSum = 0;
-        CharModel.State state = null;
+        State state = null;
         try (GradMode.Guard g = GradMode.noGrad()) {
             for (int start = 0; start < length; start += steps) {
                 int t = Math.min(steps, length - start);
@@ -225,21 +226,15 @@ public final class Trainer implements AutoCloseable {
     }
 
     /** Moves {@code next} out of {@code scope} and frees the state it replaces. */
-    static CharModel.State keep(Scope scope, CharModel.State next, CharModel.State previous) {
-        scope.keep(next.h());
-        if (next.c() != null) {
-            scope.keep(next.c());
-        }
+    static State keep(Scope scope, State next, State previous) {
+        next.keep(scope);
         close(previous);
         return next;
     }
 
-    static void close(CharModel.State state) {
+    static void close(State state) {
         if (state != null) {
-            state.h().close();
-            if (state.c() != null) {
-                state.c().close();
-            }
+            state.close();
         }
     }
 

@@ -62,9 +62,9 @@ public final class PackedClassifier {
             }
             Tensor x = embedding.forward(ids, padTo, b);   // (T, B, E)
             PackedSequence packed = RnnUtils.packPaddedSequence(x, lengths, false, false);
-            PackedRnnOutput out = lstm.forward(packed);
+            PackedRnnOutput out = lstm.forward(packed, null);   // null state: zeros
             // h_n (2, B, H): PyTorch restores the batch order of an unsorted pack
-            Tensor hN = out.hN();
+            Tensor hN = out.state().h();
             return head.forward(Tensor.concat(List.of(hN.select(0, 0), hN.select(0, 1)), 1));
         }
     }

@@ -16,7 +16,9 @@ import org.rnn4j.loss.Losses;
 import org.rnn4j.nn.Linear;
 import org.rnn4j.nn.Module;
 import org.rnn4j.nn.RNN;
+import org.rnn4j.nn.RNNBase;
 import org.rnn4j.nn.RnnOutput;
+import org.rnn4j.nn.State;
 import org.rnn4j.optim.Adam;
 import org.rnn4j.optim.Optimizer;
 
@@ -32,7 +34,7 @@ public final class SineToCosine {
 
     /** RNN(1, H) -> Linear(H, 1). */
     static final class Model extends Module {
-        final RNN rnn;
+        final RNNBase rnn;   // any kind runs the same loop below
         final Linear fc;
 
         Model(int hidden, Generator gen) {
@@ -80,27 +82,27 @@ public final class SineToCosine {
             for (int epoch = 1; epoch <= epochs; epoch++) {
                 double sum = 0;
                 int windows = 0;
-                Tensor h = null;
+                State state = null;   // zeros
                 for (int start = 0; start + steps <= length; start += steps) {
                     try (Scope scope = Scope.open()) {
                         opt.zeroGrad();
                         Tensor x = window(streams[0], start, steps, batch);
                         Tensor y = window(streams[1], start, steps, batch);
-                        RnnOutput o = h == null ? model.rnn.forward(x) : model.rnn.forward(x, h);
+                        RnnOutput o = model.rnn.forward(x, state);
                         Tensor loss = Losses.mse(model.fc.forward(o.output()), y);
                         loss.backward();
                         opt.step();
                         sum += loss.item();
                         windows++;
-                        Tensor next = scope.keep(o.hN().detach());
-                        if (h != null) {
-                            h.close();
+                        State next = o.state().detach().keep(scope);   // truncated BPTT: carried, not differentiated
+                        if (state != null) {
+                            state.close();
                         }
-                        h = next;
+                        state = next;
                     }
                 }
-                if (h != null) {
-                    h.close();
+                if (state != null) {
+                    state.close();
                 }
                 last = sum / windows;
                 if (epoch == 1) {
