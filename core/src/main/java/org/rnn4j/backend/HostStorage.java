@@ -58,13 +58,19 @@ public final class HostStorage extends Storage {
         // alignedSlice rounds both ends to ALIGN, so the payload is rounded up to a multiple of
         // ALIGN first; one extra ALIGN covers the shift of the start
         long bytes = (numel * 4L + ALIGN - 1) / ALIGN * ALIGN + ALIGN;
-        ByteBuffer raw = ByteBuffer.allocateDirect((int) bytes);
+        Memory.reserve(bytes, "tensor of " + numel + " floats");
+        ByteBuffer raw;
+        try {
+            raw = ByteBuffer.allocateDirect((int) bytes);
+        } catch (OutOfMemoryError e) {
+            Memory.freed(bytes);
+            throw e;
+        }
         ByteBuffer aligned = raw.alignedSlice(ALIGN).order(ByteOrder.nativeOrder());
         aligned.limit((int) (numel * 4L));
         this.data = aligned.asFloatBuffer();
         this.view = null;
         this.address = 0;
-        Memory.allocated(bytes);
         this.cleanable = CLEANER.register(this, new FreeDirect(raw, bytes));
     }
 
@@ -72,7 +78,9 @@ public final class HostStorage extends Storage {
      * Wraps zero-filled memory a native backend allocated at {@code address} (at least
      * {@code numel} floats). {@code view} makes a direct ByteBuffer over it when a Java reader
      * first asks ({@link #buffer()}); {@code free} releases it (called exactly once, from close or
-     * from the Cleaner; it must not reference this object).
+     * from the Cleaner; it must not reference this object). The caller reserved the
+     * {@code numel * 4} bytes with {@link Memory#reserve} before allocating them; they are
+     * returned to the budget when the memory is freed.
      */
     public HostStorage(long numel, long address, java.util.function.LongFunction<ByteBuffer> view, Runnable free) {
         super(numel, Device.CPU);
@@ -80,7 +88,6 @@ public final class HostStorage extends Storage {
         this.address = address;
         this.view = view;
         long bytes = numel * 4L;
-        Memory.allocated(bytes);
         this.cleanable = CLEANER.register(this, new FreeNative(free, bytes));
     }
 

@@ -76,6 +76,7 @@ final class ReferenceRnn {
         double[] proj = new double[Math.max(a.projSize, 1)];
 
         for (int s = 0; s < steps; s++) {
+            checkInterrupt("rnnForward");
             int t = a.reverse ? steps - 1 - s : s;
             for (int b = 0; b < a.batchSizes[t]; b++) {
                 int row = off[t] + b;
@@ -195,6 +196,7 @@ final class ReferenceRnn {
         float[] hPrev = new float[r];
 
         for (int s = steps - 1; s >= 0; s--) {
+            checkInterrupt("rnnBackward");
             int t = a.reverse ? steps - 1 - s : s;
             // previous step in the direction of travel, and how many of its rows exist
             int prevT = a.reverse ? t + 1 : t - 1;
@@ -328,5 +330,13 @@ final class ReferenceRnn {
             v[i] += (float) d[i];
         }
         write(t, v);
+    }
+
+    /** Between two steps, as the native kernels do: an interrupted thread stops the layer call (its interrupt status stays set). */
+    static void checkInterrupt(String op) {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new java.util.concurrent.CancellationException(op + ": interrupted between time steps"
+                    + " (Thread.interrupt); outputs incomplete");
+        }
     }
 }

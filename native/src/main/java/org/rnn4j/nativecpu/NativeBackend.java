@@ -2,6 +2,7 @@ package org.rnn4j.nativecpu;
 
 import org.bytedeco.javacpp.Loader;
 import org.rnn4j.Device;
+import org.rnn4j.Memory;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.BinaryOp;
 import org.rnn4j.backend.CellKind;
@@ -226,8 +227,12 @@ public final class NativeBackend implements Backend {
                     + "], got " + numel);
         }
         long bytes = Math.max(numel, 1) * 4L;
+        // the budget counts numel * 4 (what HostStorage returns on free); a zero-element tensor
+        // still takes 4 bytes of allocator memory, not counted
+        Memory.reserve(numel * 4L, "tensor of " + numel + " floats");
         long address = NativeKernels.host_alloc(bytes);
         if (address == 0) {
+            Memory.freed(numel * 4L);
             throw new OutOfMemoryError("native backend: could not allocate " + bytes + " bytes of tensor storage");
         }
         return new HostStorage(numel, address, size -> new AddressPointer(address, size).asByteBuffer(),
