@@ -45,7 +45,8 @@ class MemoryBudgetTest {
         } finally {
             Memory.setBudget(saved);
         }
-        assertEquals(before, Memory.bytesInUse(), "a refused allocation holds nothing");
+        // <=: the GC the refusal ran may also have freed garbage an earlier test left to the Cleaner
+        assertTrue(Memory.bytesInUse() <= before, "a refused allocation holds nothing: " + Memory.bytesInUse() + " > " + before);
     }
 
     private static void collects(Backend backend) {
