@@ -122,20 +122,18 @@ public final class Backends {
             }
         }
         List<String> skipped = new ArrayList<>();
-        int others = 0;
+        boolean onlyReference = candidates.stream()
+                .noneMatch(b -> b.device().type() == device.type() && !(b instanceof ReferenceBackend));
         for (Backend b : candidates) {
             if (b.device().type() != device.type()) {
                 continue;
-            }
-            if (!(b instanceof ReferenceBackend)) {
-                others++;
             }
             if (b.isAvailable()) {
                 if (!skipped.isEmpty()) {
                     return new Selection(b, b.description() + " (" + String.join("; ", skipped) + ")",
                             System.Logger.Level.WARNING);
                 }
-                if (others == 0 && device.type() == Device.Type.CPU) {
+                if (onlyReference && device.type() == Device.Type.CPU) {
                     return new Selection(b, b.description()
                             + " (no native backend on the class path: add org.rnn4j:rnn4j-native for the native kernels)",
                             System.Logger.Level.INFO);
