@@ -154,12 +154,22 @@ public final class Tensor implements AutoCloseable {
         return uniform(gen, 0f, 1f, shape);
     }
 
+    /** Uniform in [0, 1) from the default generator (torch.rand); seed it with {@link Generator#seed(long)}. */
+    public static Tensor rand(int... shape) {
+        return rand(Generator.defaultGenerator(), shape);
+    }
+
     /** Uniform in [lo, hi) from {@code gen}. */
     public static Tensor uniform(Generator gen, float lo, float hi, int... shape) {
         int[] s = checkShape("uniform", shape);
         float[] v = new float[Math.toIntExact(numel(s))];
         gen.uniform(v, lo, hi);
         return fromArray(v, s);
+    }
+
+    /** Standard normal from the default generator (torch.randn); seed it with {@link Generator#seed(long)}. */
+    public static Tensor randn(int... shape) {
+        return randn(Generator.defaultGenerator(), shape);
     }
 
     /** Standard normal from {@code gen}. */

@@ -41,8 +41,12 @@ public final class Backends {
 
     /** The backend with this name, or an exception listing the names there are. */
     public static Backend byName(String name) {
+        return byName(name, all());
+    }
+
+    private static Backend byName(String name, List<Backend> candidates) {
         List<String> names = new ArrayList<>();
-        for (Backend b : all()) {
+        for (Backend b : candidates) {
             if (b.name().equalsIgnoreCase(name)) {
                 if (!b.isAvailable()) {
                     throw new IllegalStateException("backend '" + b.name() + "' is not available: " + b.unavailableReason());
@@ -63,35 +67,83 @@ public final class Backends {
         return defaultFor(device);
     }
 
-    private static final java.util.Map<Device.Type, Backend> DEFAULTS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final java.util.Map<Device.Type, Selection> DEFAULTS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final System.Logger LOG = System.getLogger("org.rnn4j.backend");
+
+    /** The default backend of a device and the one line that says why it is that one. */
+    record Selection(Backend backend, String report, System.Logger.Level level) {
+    }
 
     private static Backend defaultFor(Device device) {
+        return selection(device).backend();
+    }
+
+    private static Selection selection(Device device) {
         return DEFAULTS.computeIfAbsent(device.type(), t -> choose(device));
     }
 
-    private static Backend choose(Device device) {
+    private static Selection choose(Device device) {
+        Selection s = select(device, all(), forcedName());
+        LOG.log(s.level(), "rnn4j backend for {0}: {1}", device, s.report());
+        return s;
+    }
+
+    /**
+     * The default backend of {@code device} in one line, as logged (once, through
+     * {@link System#getLogger System.Logger} "org.rnn4j.backend") when it was chosen: its
+     * {@link Backend#description()} followed, in parentheses, by why a better one is not used:
+     * forced with {@code -Drnn4j.backend}, a better backend that failed to load and its reason
+     * (for example the native library's {@code UnsatisfiedLinkError}), or no native backend on
+     * the class path. Chooses the backend if that has not happened yet.
+     */
+    public static String selectionReport(Device device) {
+        return selection(device).report();
+    }
+
+    private static String forcedName() {
         String forced = System.getProperty(PROPERTY);
-        if (forced == null || forced.isBlank()) {
-            forced = System.getenv(ENV);
-        }
         if (forced != null && !forced.isBlank()) {
-            Backend b = byName(forced.trim().toLowerCase(Locale.ROOT));
+            return "-D" + PROPERTY + "=" + forced.trim();
+        }
+        forced = System.getenv(ENV);
+        return forced == null || forced.isBlank() ? null : ENV + "=" + forced.trim();
+    }
+
+    /**
+     * @param candidates best first, as {@link #all()}
+     * @param forced {@code -Drnn4j.backend=NAME} or {@code RNN4J_BACKEND=NAME}, or null
+     */
+    static Selection select(Device device, List<Backend> candidates, String forced) {
+        if (forced != null) {
+            String name = forced.substring(forced.indexOf('=') + 1).toLowerCase(Locale.ROOT);
+            Backend b = byName(name, candidates);
             if (b.device().type() == device.type()) {
-                return b;
+                return new Selection(b, b.description() + " (forced by " + forced + ")", System.Logger.Level.INFO);
             }
         }
-        for (Backend b : all()) {
-            if (b.device().type() == device.type() && b.isAvailable()) {
-                return b;
+        List<String> skipped = new ArrayList<>();
+        boolean onlyReference = candidates.stream()
+                .noneMatch(b -> b.device().type() == device.type() && !(b instanceof ReferenceBackend));
+        for (Backend b : candidates) {
+            if (b.device().type() != device.type()) {
+                continue;
             }
-        }
-        StringBuilder why = new StringBuilder();
-        for (Backend b : all()) {
-            if (b.device().type() == device.type()) {
-                why.append(' ').append(b.name()).append(": ").append(b.unavailableReason()).append(';');
+            if (b.isAvailable()) {
+                if (!skipped.isEmpty()) {
+                    return new Selection(b, b.description() + " (" + String.join("; ", skipped) + ")",
+                            System.Logger.Level.WARNING);
+                }
+                if (onlyReference && device.type() == Device.Type.CPU) {
+                    return new Selection(b, b.description()
+                            + " (no native backend on the class path: add org.rnn4j:rnn4j-native for the native kernels)",
+                            System.Logger.Level.INFO);
+                }
+                return new Selection(b, b.description(), System.Logger.Level.DEBUG);
             }
+            skipped.add(b.name() + " unavailable: " + b.unavailableReason());
         }
-        throw new IllegalStateException("no available backend for device " + device + "." + why);
+        throw new IllegalStateException("no available backend for device " + device + "."
+                + (skipped.isEmpty() ? "" : " " + String.join("; ", skipped)));
     }
 
     /** The default CPU backend's name, for messages and benchmarks. */

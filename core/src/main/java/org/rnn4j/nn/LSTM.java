@@ -18,6 +18,14 @@ public final class LSTM extends RNNBase {
         this(builder().inputSize(inputSize).hiddenSize(hiddenSize).validated());
     }
 
+    /**
+     * torch.nn.LSTM(input_size, hidden_size, num_layers); everything else at PyTorch's defaults
+     * ({@link #builder()} sets the rest).
+     */
+    public LSTM(int inputSize, int hiddenSize, int numLayers) {
+        this(builder().inputSize(inputSize).hiddenSize(hiddenSize).numLayers(numLayers).validated());
+    }
+
     public static Builder builder() {
         return new Builder();
     }

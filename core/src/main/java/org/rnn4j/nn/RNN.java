@@ -20,6 +20,14 @@ public final class RNN extends RNNBase {
         this(builder().inputSize(inputSize).hiddenSize(hiddenSize).validated());
     }
 
+    /**
+     * torch.nn.RNN(input_size, hidden_size, num_layers); everything else at PyTorch's defaults
+     * ({@link #builder()} sets the rest).
+     */
+    public RNN(int inputSize, int hiddenSize, int numLayers) {
+        this(builder().inputSize(inputSize).hiddenSize(hiddenSize).numLayers(numLayers).validated());
+    }
+
     public String nonlinearity() {
         return kind == CellKind.RNN_RELU ? "relu" : "tanh";
     }

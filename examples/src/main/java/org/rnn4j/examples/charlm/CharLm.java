@@ -2,12 +2,12 @@ package org.rnn4j.examples.charlm;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
+import org.rnn4j.Device;
 import org.rnn4j.Generator;
 import org.rnn4j.backend.Backends;
 import org.rnn4j.examples.util.Options;
@@ -23,24 +23,38 @@ public final class CharLm {
                                  [--partition sequential|random] [--seed S] [--print-every N] [--out DIR] [--resume]
                    charlm sample --out DIR [--prefix TEXT] [--length N] [--temperature K] [--seed S]
                    charlm eval   --out DIR [--file FILE]   (default: the validation part of the training corpus)
-            Without --corpus, The Time Machine (Project Gutenberg #35) is downloaded once to ~/.cache/rnn4j
-            (--cache-dir, --corpus-url to change where from).
+            Without --corpus it trains on The Time Machine by H. G. Wells, which this jar carries (nothing is downloaded).
             """;
 
     private final PrintStream out;
+    private final PrintStream err;
 
+    /** Output and error messages both to {@code out}. */
     public CharLm(PrintStream out) {
+        this(out, out);
+    }
+
+    public CharLm(PrintStream out, PrintStream err) {
         this.out = out;
+        this.err = err;
     }
 
     public static void main(String[] args) throws Exception {
-        System.exit(new CharLm(System.out).run(args));
+        System.exit(new CharLm(System.out, System.err).run(args));
     }
 
-    /** Runs a command and returns the process exit status; user errors are one line on stderr-like output. */
-    public int run(String[] args) throws IOException {
-        if (args.length == 0 || !Set.of("train", "sample", "eval").contains(args[0])) {
+    /**
+     * Runs a command and returns the process exit status: 0, 2 for bad input (an unknown option, a
+     * missing or unreadable file, a bad value), 1 when reading or writing fails otherwise. Errors
+     * are one line on {@code err}, never a stack trace.
+     */
+    public int run(String[] args) {
+        if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
             out.print(USAGE);
+            return 0;
+        }
+        if (args.length == 0 || !Set.of("train", "sample", "eval").contains(args[0])) {
+            err.print(USAGE);
             return 2;
         }
         try {
@@ -51,22 +65,16 @@ public final class CharLm {
                 default -> eval(o);
             }
             return 0;
-        } catch (Corpus.UnavailableException e) {
-            out.println(e.getMessage());
-            return 1;
         } catch (IllegalArgumentException e) {
-            out.println("charlm: " + e.getMessage());
+            err.println("charlm: " + e.getMessage());
             return 2;
+        } catch (IOException | java.io.UncheckedIOException e) {
+            err.println("charlm: " + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+            return 1;
         }
     }
 
-    private static Corpus source(Options o) {
-        return new Corpus(Path.of(o.string("cache-dir", Corpus.defaultCacheDir().toString())),
-                URI.create(o.string("corpus-url", Corpus.TIME_MACHINE_URL.toString())), Corpus.TIME_MACHINE_SHA256);
-    }
-
     private void train(Options o) throws IOException {
-        Corpus source = source(o);
         Path dir = o.has("out") ? Path.of(o.string("out", null)) : null;
         boolean resume = o.flag("resume");
         TrainConfig config;
@@ -80,17 +88,18 @@ public final class CharLm {
             config = TrainConfig.fromInfo(info);
             config = config.withEpochs(o.integer("epochs", config.epochs()));
             vocab = new Vocab(Checkpoint.strings(info, "vocab"));
-            text = Dataset.prepare(Dataset.readText(config.corpus(), source), config.d2l());
+            text = Dataset.prepare(Dataset.readText(config.corpus()), config.d2l());
         } else {
-            text = Dataset.prepare(Dataset.readText(o.string("corpus", TrainConfig.TIME_MACHINE), source), o.flag("d2l"));
+            text = Dataset.prepare(Dataset.readText(o.string("corpus", TrainConfig.TIME_MACHINE)), o.flag("d2l"));
             vocab = Vocab.of(text);
             config = TrainConfig.fromOptions(o, vocab.size());
         }
         int printEvery = o.integer("print-every", Math.max(1, config.epochs() / 20));
         o.rejectUnknown();
         Dataset data = Dataset.of(text, vocab, config.maxTokens(), config.valFraction());
-        out.printf("backend %s; corpus %s: %,d training + %,d validation tokens, vocabulary %d%n", Backends.cpu().description(),
-                config.corpus(), data.train().length, data.val().length, data.vocab().size());
+        out.printf("backend %s; corpus %s: %,d training + %,d validation tokens, vocabulary %d%n",
+                Backends.selectionReport(Device.CPU), Dataset.displayName(config.corpus()), data.train().length,
+                data.val().length, data.vocab().size());
         out.printf("model %s: %s, %d layer(s) x %d hidden, %s input; %s lr %s, clip %s, batch %d x %d steps, %s partitioning%n",
                 config.hyper().model(), config.hyper().model().toUpperCase(), config.hyper().layers(), config.hyper().hidden(),
                 config.hyper().embedding() == 0 ? "one-hot" : config.hyper().embedding() + "-d embedding", config.optimizer(),
@@ -106,7 +115,7 @@ public final class CharLm {
             String prefix = config.d2l() ? "time traveller" : "The Time Traveller";
             out.println("sample: " + Sampler.generate(trainer.model(), data.vocab(), prefix, 100, 0.8, new Generator(config.seed())));
             if (dir != null) {
-                out.println("checkpoint: " + dir.toAbsolutePath());
+                out.println("checkpoint: " + dir);
             }
         }
     }
@@ -122,7 +131,12 @@ public final class CharLm {
         if (!o.has("out")) {
             throw new IllegalArgumentException("--out DIR (a checkpoint written by 'charlm train --out DIR') is required");
         }
-        return Checkpoint.readInfo(Path.of(o.string("out", null)));
+        Path dir = Path.of(o.string("out", null));
+        if (!Files.isRegularFile(dir.resolve(Checkpoint.JSON_FILE))) {
+            throw new IllegalArgumentException("no checkpoint in " + dir + " (no " + Checkpoint.JSON_FILE
+                    + "; write one with 'charlm train --out " + dir + "')");
+        }
+        return Checkpoint.readInfo(dir);
     }
 
     private void sample(Options o) throws IOException {
@@ -145,7 +159,6 @@ public final class CharLm {
         TrainConfig config = TrainConfig.fromInfo(info);
         Vocab vocab = new Vocab(Checkpoint.strings(info, "vocab"));
         String file = o.string("file", null);
-        Corpus source = source(o);
         o.rejectUnknown();
         int[] ids;
         String what;
@@ -153,11 +166,11 @@ public final class CharLm {
             ids = vocab.encode(Dataset.prepare(Corpus.readFile(Path.of(file)), config.d2l()));
             what = file;
         } else {
-            Dataset split = Dataset.of(Dataset.prepare(Dataset.readText(config.corpus(), source), config.d2l()), vocab,
+            Dataset split = Dataset.of(Dataset.prepare(Dataset.readText(config.corpus()), config.d2l()), vocab,
                     config.maxTokens(), config.valFraction());
             boolean hasVal = split.val().length > 1;
             ids = hasVal ? split.val() : split.train();
-            what = (hasVal ? "validation part" : "training part") + " of " + config.corpus();
+            what = (hasVal ? "validation part" : "training part") + " of " + Dataset.displayName(config.corpus());
         }
         try (Trainer trainer = restore(o, new Dataset(vocab, new int[0], new int[0]), config)) {
             long t0 = System.nanoTime();

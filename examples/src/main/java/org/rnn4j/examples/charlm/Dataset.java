@@ -1,15 +1,19 @@
 package org.rnn4j.examples.charlm;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 
 /** The text as ids, cut into a training part and a validation part (the last fraction). */
 public record Dataset(Vocab vocab, int[] train, int[] val) {
 
-    /** Reads the corpus named in {@code config} ({@link TrainConfig#TIME_MACHINE} or a path) and prepares it. */
-    static String readText(String corpus, Corpus source) throws IOException {
-        return corpus.equals(TrainConfig.TIME_MACHINE) ? source.timeMachineText() : Corpus.readFile(Path.of(corpus));
+    /** Reads the corpus named in {@code config}: {@link TrainConfig#TIME_MACHINE} (the embedded book) or a path. */
+    static String readText(String corpus) {
+        return corpus.equals(TrainConfig.TIME_MACHINE) ? Corpus.timeMachine() : Corpus.readFile(Path.of(corpus));
+    }
+
+    /** How the corpus is named in the program's output. */
+    static String displayName(String corpus) {
+        return corpus.equals(TrainConfig.TIME_MACHINE) ? "The Time Machine (built in)" : corpus;
     }
 
     static String prepare(String text, boolean d2l) {

@@ -14,7 +14,7 @@ public record TrainConfig(String corpus, boolean d2l, int maxTokens, double valF
                           int batch, int steps, int epochs, double lr, String optimizer, double clip,
                           String partition, long seed) {
 
-    /** Marks the Gutenberg download in {@link #corpus()} (otherwise a file path). */
+    /** Marks the embedded Time Machine in {@link #corpus()} (otherwise a file path). */
     public static final String TIME_MACHINE = "timemachine";
 
     public TrainConfig {

@@ -109,7 +109,7 @@ public final class PackedClassifier {
         double lr = o.number("lr", 0.01);
         long seed = o.integer("seed", 0);
         o.rejectUnknown();
-        out.println("backend " + org.rnn4j.backend.Backends.cpu().description());
+        out.println("backend " + org.rnn4j.backend.Backends.selectionReport(org.rnn4j.Device.CPU));
         Result r = train(steps, batch, hidden, lr, seed);
         out.printf("held-out accuracy %.2f%% (%s 95%%)%n", 100 * r.testAccuracy(), r.testAccuracy() > 0.95 ? "above" : "NOT above");
         out.printf("padding check: same sequences padded to %d with zeros and to %d with random symbols: max |logit difference| = %s%n",

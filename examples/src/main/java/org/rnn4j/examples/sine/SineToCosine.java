@@ -64,10 +64,10 @@ public final class SineToCosine {
         long seed = o.integer("seed", 0);
         Path plot = Path.of(o.string("plot", "sine.png"));
         o.rejectUnknown();
-        out.println("backend " + org.rnn4j.backend.Backends.cpu().description());
+        out.println("backend " + org.rnn4j.backend.Backends.selectionReport(org.rnn4j.Device.CPU));
         Result r = train(epochs, hidden, steps, batch, length, lr, seed, plot);
         out.printf("test MSE %.5f (%s 0.01)%n", r.testMse(), r.testMse() < 0.01 ? "below" : "NOT below");
-        out.println("plot: " + plot.toAbsolutePath());
+        out.println("plot: " + plot);
         return r.testMse() < 0.01 ? 0 : 1;
     }
 

@@ -104,25 +104,59 @@ class CharLmTest {
     }
 
     @Test
-    void offlineWithoutCorpusSaysSoInOneLine() throws IOException {
-        Run run = charlm("train", "--cache-dir", tmp.resolve("cache").toString(),
-                "--corpus-url", "http://127.0.0.1:9/pg35.txt", "--epochs", "1");
-        assertEquals(1, run.status());
-        assertEquals(1, run.output().lines().count(), run.output());
-        assertTrue(run.output().startsWith("offline: ") && run.output().contains("pass --corpus FILE"), run.output());
+    void withoutCorpusItTrainsOnTheEmbeddedBook() throws IOException {
+        Run run = charlm("train", "--d2l", "--max-tokens", "3000", "--model", "rnn", "--hidden", "8", "--batch", "4",
+                "--steps", "10", "--epochs", "1");
+        assertEquals(0, run.status(), run.output());
+        assertTrue(run.output().contains("corpus The Time Machine (built in): 3,000 training + 0 validation tokens"),
+                run.output());
+        assertTrue(run.output().contains("vocabulary 28"), run.output());
     }
 
     @Test
-    void cachedBookIsCheckedAndStripped() throws IOException {
-        Path cache = tmp.resolve("cache");
-        Files.createDirectories(cache);
-        String book = "header\n*** START OF THE PROJECT GUTENBERG EBOOK X ***\nbody text\n*** END OF THE PROJECT GUTENBERG EBOOK X ***\nfooter";
-        Files.writeString(cache.resolve(Corpus.CACHE_NAME), book);
-        Corpus good = new Corpus(cache, Corpus.TIME_MACHINE_URL, Corpus.sha256(book.getBytes(StandardCharsets.UTF_8)));
-        assertEquals("body text\n", good.timeMachineText());
-        Corpus bad = new Corpus(cache, Corpus.TIME_MACHINE_URL, Corpus.TIME_MACHINE_SHA256);
-        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, bad::timeMachineText);
-        assertTrue(e.getMessage().contains("SHA-256"), e.getMessage());
+    void theEmbeddedBookIsTheTextOnly() {
+        String book = Corpus.timeMachine();
+        assertTrue(book.startsWith("The Time Machine\n\nAn Invention\n\nby H. G. Wells\n"), book.substring(0, 60));
+        assertTrue(book.endsWith("still lived on in the heart of man.\n"));
+        assertEquals(-1, book.toLowerCase(java.util.Locale.ROOT).indexOf("gutenberg"), "no edition header, footer or licence");
+        assertEquals(181_467, book.getBytes(StandardCharsets.UTF_8).length);
+        assertEquals(28, Vocab.of(Vocab.d2lPreprocess(book)).size());
+    }
+
+    @Test
+    void gutenbergHeaderAndFooterOfAUserFileAreStripped() throws IOException {
+        Path f = tmp.resolve("book.txt");
+        Files.writeString(f, "\uFEFFheader\r\n*** START OF THE PROJECT GUTENBERG EBOOK X ***\r\nbody text\r\n"
+                + "*** END OF THE PROJECT GUTENBERG EBOOK X ***\r\nfooter");
+        assertEquals("body text\n", Corpus.readFile(f));
+    }
+
+    @Test
+    void missingOrUnreadableCorpusIsOneLineAndStatus2() throws IOException {
+        Run missing = charlm("train", "--corpus", tmp.resolve("nope.txt").toString(), "--epochs", "1");
+        assertEquals(2, missing.status(), missing.output());
+        assertEquals(1, missing.output().lines().count(), missing.output());
+        assertTrue(missing.output().startsWith("charlm: cannot read ") && missing.output().contains("no such file"),
+                missing.output());
+
+        Run directory = charlm("train", "--corpus", tmp.toString(), "--epochs", "1");
+        assertEquals(2, directory.status(), directory.output());
+        assertTrue(directory.output().contains("is a directory"), directory.output());
+
+        Path latin1 = tmp.resolve("latin1.txt");
+        Files.write(latin1, new byte[] {'c', 'a', 'f', (byte) 0xE9, '\n'});
+        Run notUtf8 = charlm("train", "--corpus", latin1.toString(), "--epochs", "1");
+        assertEquals(2, notUtf8.status(), notUtf8.output());
+        assertTrue(notUtf8.output().contains("not UTF-8"), notUtf8.output());
+
+        Run noCheckpoint = charlm("sample", "--out", tmp.resolve("none").toString());
+        assertEquals(2, noCheckpoint.status(), noCheckpoint.output());
+        assertEquals(1, noCheckpoint.output().lines().count(), noCheckpoint.output());
+        assertTrue(noCheckpoint.output().contains("no checkpoint in"), noCheckpoint.output());
+
+        Run badNumber = charlm("train", "--corpus", corpus(), "--epochs", "many");
+        assertEquals(2, badNumber.status(), badNumber.output());
+        assertEquals("charlm: --epochs expects an integer, got 'many'\n", badNumber.output());
     }
 
     @Test
