@@ -198,6 +198,12 @@ class SafeTensorsTest {
 
     /** Asserts every load path rejects {@code bytes} with a SafeTensorsException whose message contains {@code expected}. */
     private void assertRejected(byte[] bytes, String expected) throws IOException {
+        long memory = org.rnn4j.testing.MemoryProbe.settle();
+        assertRejectedEverywhere(bytes, expected);
+        assertEquals(memory, org.rnn4j.Memory.bytesInUse(), "failing loads free what they allocated: " + expected);
+    }
+
+    private void assertRejectedEverywhere(byte[] bytes, String expected) throws IOException {
         SafeTensorsException e = assertThrows(SafeTensorsException.class, () -> SafeTensors.load(bytes));
         assertTrue(e.getMessage().contains(expected), "message '" + e.getMessage() + "' should contain '" + expected + "'");
         Path p = tmp.resolve("hostile.safetensors");
@@ -434,6 +440,24 @@ class SafeTensorsTest {
         ByteBuffer.wrap(shortBy1).order(ByteOrder.LITTLE_ENDIAN).putLong(n - 1);
         long covered = 16;
         assertRejected(shortBy1, "the data section has " + (covered + 1) + " bytes but the tensors cover " + covered);
+    }
+
+    /** A failure after some tensors were created (the last one truncated, or trailing bytes) frees them. */
+    @Test
+    void failuresAfterTheFirstTensorFreeWhatWasRead() throws IOException {
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        t.put("big", Tensor.zeros(256, 64));
+        t.put("last", Tensor.ones(8));
+        byte[] valid = SafeTensors.toBytes(t, Map.of());
+        t.values().forEach(Tensor::close);
+        long memory = org.rnn4j.testing.MemoryProbe.settle();
+        byte[] truncated = Arrays.copyOf(valid, valid.length - 4);
+        SafeTensorsException e = assertThrows(SafeTensorsException.class, () -> SafeTensors.load(new ByteArrayInputStream(truncated)));
+        assertTrue(e.getMessage().contains("truncated while reading tensor 'last'"), e.getMessage());
+        byte[] trailing = Arrays.copyOf(valid, valid.length + 1);
+        e = assertThrows(SafeTensorsException.class, () -> SafeTensors.read(new ByteArrayInputStream(trailing)));
+        assertTrue(e.getMessage().contains("but the tensors cover"), e.getMessage());
+        assertEquals(memory, org.rnn4j.Memory.bytesInUse(), "the 64 KiB tensor read first was freed");
     }
 
     /** Offsets must tile the data section: a hole or an overlap is refused by every entry point, whatever the order. */
