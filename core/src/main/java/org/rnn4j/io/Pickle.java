@@ -19,8 +19,8 @@ import java.util.Map;
  * {@code torch.<Type>Storage} classes of {@link DType}; the only calls ({@code REDUCE}) those
  * three callables, which become a {@link Map} and {@link TensorRef}s. Every other global or
  * opcode is an error naming it. The input is a byte array already bounded by the caller, every
- * opcode consumes at least one byte, and lengths are checked against the bytes left, so a hostile
- * pickle cannot loop or allocate beyond a small multiple of its own size.
+ * opcode consumes at least one byte, at most {@link #MAX_OPS} opcodes run, and lengths are checked
+ * against the bytes left, so a hostile pickle cannot loop or allocate beyond a bounded amount.
  */
 final class Pickle {
     /** A Python tuple. */
@@ -58,6 +58,11 @@ final class Pickle {
     };
 
     static final int MAX_DIMS = 64;
+    /**
+     * Opcodes executed at most (each creates O(1) small objects): a state dict needs about 40 per
+     * tensor, so this admits some 50,000 tensors while bounding the heap a hostile pickle can take.
+     */
+    static final int MAX_OPS = 2_000_000;
 
     private final byte[] b;
     private final String what;
@@ -81,7 +86,10 @@ final class Pickle {
     }
 
     private Object run() throws TorchFileException {
-        while (true) {
+        for (int ops = 0; ; ops++) {
+            if (ops >= MAX_OPS) {
+                throw error("pickle has more than " + MAX_OPS + " opcodes, over the limit for a state dict");
+            }
             if (pos >= b.length) {
                 throw error("pickle ends at byte " + pos + " without a STOP opcode (truncated)");
             }

@@ -40,7 +40,7 @@ import org.rnn4j.Tensor;
  *
  * <p>Limits, so that a hostile file gives a clear exception rather than exhausting memory or
  * time: at most {@value #MAX_ENTRIES} zip entries, a pickle of at most {@value #MAX_PICKLE_BYTES}
- * bytes, storages stored uncompressed (as {@code torch.save} writes them) whose size and CRC
+ * bytes and 2,000,000 opcodes, storages stored uncompressed (as {@code torch.save} writes them) whose size and CRC
  * match, at most 2^31-1 elements per tensor, and the tensors together may materialise at most
  * {@value #MAX_EXPANSION} times the elements the file stores (plus 2^20; overlapping views such
  * as {@code expand} are the only way to exceed it). The legacy pre-1.6 format is rejected with a
@@ -48,7 +48,7 @@ import org.rnn4j.Tensor;
  */
 public final class TorchFiles {
     public static final int MAX_ENTRIES = 100_000;
-    public static final int MAX_PICKLE_BYTES = 64 << 20;
+    public static final int MAX_PICKLE_BYTES = 32 << 20;
     public static final int MAX_EXPANSION = 16;
 
     private TorchFiles() {

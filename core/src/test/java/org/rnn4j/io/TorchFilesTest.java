@@ -330,6 +330,12 @@ class TorchFilesTest {
         assertRejected(archive(notTensor, 0), "entry 'epoch' is 3, not a tensor");
         byte[] extra = Arrays.copyOf(valid, valid.length + 1);
         assertRejected(archive(extra, 16), "1 bytes after its STOP opcode");
+        // many cheap opcodes: refused by count, not by running out of heap
+        P empties = new P().op(0x80, 2, ']');
+        for (int i = 0; i < 1_000_000; i++) {
+            empties.op(')', 'a');
+        }
+        assertRejected(archive(empties.op('.').bytes(), 0), "more than 2000000 opcodes");
         byte[] leftover = new P().op(0x80, 2, 'K', 1, '}', '.').bytes();
         assertRejected(archive(leftover, 0), "leaves 1 values");
     }
