@@ -222,10 +222,12 @@ public final class Checkpoint {
                     throw new IllegalArgumentException(dir.resolve(JSON_FILE) + " / " + OPTIMIZER_FILE + ": " + e.getMessage(), e);
                 }
             }
-            model.loadStateDict(weights, true);
+            // the optimizer first: its load allocates the new buffers before assigning any, while
+            // the model's copies into its CPU parameters allocate nothing that could fail
             if (optimizer != null) {
                 optimizer.loadStateDict(state, m.optimizer);
             }
+            model.loadStateDict(weights, true);
             return m.info;
         } finally {
             closeAll(weights);
