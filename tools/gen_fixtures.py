@@ -14,6 +14,7 @@ See tools/README.md for the file format and the tensor/metadata conventions.
 """
 
 import argparse
+import io
 import json
 import math
 import os
@@ -861,6 +862,220 @@ def gen_optim(fx):
              "compute_dtype": "float64"})
 
 # ----------------------------------------------------------------------------
+# 7. torch: files as PyTorch users have them (torch.save zip archives, safetensors
+#    with F16/BF16/F64/integer dtypes), plus what PyTorch computes from them
+# ----------------------------------------------------------------------------
+
+ST_DTYPES = {torch.float64: "F64", torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
+             torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8",
+             torch.uint8: "U8", torch.bool: "BOOL"}
+TYPED = set()  # fixtures in native dtypes (not the F32-only fixture format)
+
+
+def raw_bytes(t):
+    """A tensor's row-major little-endian bytes in its own dtype (numpy has no bfloat16)."""
+    t = t.detach().contiguous()
+    if t.dtype == torch.bfloat16:
+        return t.view(torch.int16).numpy().astype("<i2").tobytes()
+    return t.numpy().astype(t.numpy().dtype.newbyteorder("<")).tobytes()
+
+
+def write_typed_safetensors(path, items, metadata):
+    """safetensors with each tensor in its own dtype, by hand (Debian has no python3-safetensors)."""
+    header, blobs, off = {}, [], 0
+    for name, t in items:
+        bts = raw_bytes(t)
+        header[name] = {"dtype": ST_DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [off, off + len(bts)]}
+        blobs.append(bts)
+        off += len(bts)
+    header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+    hj = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    hj += b" " * ((8 - len(hj) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(hj)) + hj + b"".join(blobs))
+
+
+def torch_save(fx, rel, obj, **kw):
+    path = os.path.join(fx.root, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    torch.save(obj, path, **kw)
+    WRITTEN.append(rel)
+    TYPED.add(rel)
+
+
+def storage_types(path):
+    """{storage key: element size} of a torch.save zip, read from data.pkl without building tensors."""
+    import pickle
+    import zipfile
+    z = zipfile.ZipFile(path)
+    pkl = [n for n in z.namelist() if n.endswith("/data.pkl")][0]
+    sizes = {}
+
+    class U(pickle.Unpickler):
+        def find_class(self, mod, name):
+            if mod == "torch" and name.endswith("Storage"):
+                return getattr(torch, name)
+            return lambda *a, **k: None
+
+        def persistent_load(self, pid):
+            sizes[pid[2]] = pid[1](0).element_size()
+            return None
+    U(io.BytesIO(z.read(pkl))).load()
+    return z, pkl.split("/")[0], sizes
+
+
+def rewrite_zip(src, dst, byteorder):
+    """Copy of a torch.save zip with a byteorder record, storages byte-swapped for 'big' (what PyTorch 2.x
+    writes on a big-endian machine). Entries stored, as torch.save writes them."""
+    import zipfile
+    z, prefix, sizes = storage_types(src)
+    with zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_STORED) as out:
+        for info in z.infolist():
+            data = z.read(info.filename)
+            key = info.filename[len(prefix) + len("/data/"):] if info.filename.startswith(prefix + "/data/") else None
+            if key is not None and byteorder == "big" and sizes[key] > 1:
+                data = np.frombuffer(data, dtype=f"<u{sizes[key]}").astype(f">u{sizes[key]}").tobytes()
+            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            out.writestr(zi, data)
+        zi = zipfile.ZipInfo(prefix + "/byteorder", date_time=(1980, 1, 1, 0, 0, 0))
+        out.writestr(zi, byteorder)
+
+
+def dtype_items():
+    """Tensors of every dtype rnn4j reads, with the values that make conversions interesting, plus
+    views: transposed, strided slices, an offset, two views of one storage, an expanded (stride 0) view."""
+    torch.manual_seed(7000)
+    f16_special = torch.tensor([0.0, -0.0, 1.0, -2.5, 65504.0, -65504.0, 6.103515625e-05, 5.960464477539063e-08,
+                                1e-06, -3e-07, float("inf"), float("-inf"), float("nan")], dtype=torch.float16)
+    bf16_special = torch.tensor([0.0, -0.0, 1.0, -2.5, 3.3e38, -1e-38, 9.2e-41, float("inf"), float("-inf"),
+                                 float("nan")], dtype=torch.bfloat16)
+    f64_special = torch.tensor([0.1, 1.0 / 3.0, -2.0 ** -149, 1e-320, 3.5e38, -1e300, 16777217.0, float("nan"),
+                                float("-inf")], dtype=torch.float64)
+    base = torch.randn(12)
+    items = [
+        ("f16", torch.randn(3, 5).half()),
+        ("f16_special", f16_special),
+        ("bf16", torch.randn(2, 3, 2).bfloat16()),
+        ("bf16_special", bf16_special),
+        ("f64", torch.randn(4, 2, dtype=torch.float64)),
+        ("f64_special", f64_special),
+        ("f32", torch.randn(2, 3)),
+        ("lengths", torch.tensor([5, 3, 3, 1], dtype=torch.int64)),
+        ("i64_extremes", torch.tensor([2 ** 62 + 1, -2 ** 63, 2 ** 63 - 1, 0, -1], dtype=torch.int64)),
+        ("i32", torch.tensor([[2 ** 31 - 1, -2 ** 31], [7, -7]], dtype=torch.int32)),
+        ("i16", torch.tensor([32767, -32768, 5], dtype=torch.int16)),
+        ("i8", torch.tensor([127, -128, 0], dtype=torch.int8)),
+        ("u8", torch.tensor([255, 0, 128], dtype=torch.uint8)),
+        ("mask", torch.tensor([[True, False, True], [False, False, True]])),
+        ("scalar", torch.tensor(-1.5)),
+        ("empty", torch.zeros(0, 3)),
+        ("transposed", torch.randn(3, 4).t()),
+        ("half_transposed", torch.randn(2, 3).half().t()),
+        ("column", torch.randn(4, 5)[:, 2]),
+        ("strided_slice", base[1:10:3]),
+        ("shared_a", base[:4]),
+        ("shared_b", base.view(3, 4)[:, 1:3]),
+        ("expanded", torch.randn(3).expand(4, 3)),
+        ("long_transposed", torch.arange(6, dtype=torch.int64).view(2, 3).t()),
+        ("param", nn.Parameter(torch.randn(2, 2))),
+    ]
+    return items
+
+
+def gen_torch(fx):
+    seed = 7100
+    # a projected bidirectional 2-layer LSTM: torch.save(state_dict) as users write it
+    torch.manual_seed(seed)
+    lstm = nn.LSTM(4, 6, num_layers=2, proj_size=3, bidirectional=True)
+    torch_save(fx, "torch/lstm_proj.pt", lstm.state_dict())
+    m = lstm.double()
+    torch.manual_seed(seed + 1)
+    x = rand32(5, 2, 4)
+    h0 = rand32(4, 2, 3)
+    c0 = rand32(4, 2, 6)
+    with torch.no_grad():
+        out, (h_n, c_n) = m(x, (h0, c0))
+    fx.save("torch/lstm_proj_io.safetensors",
+            [("input", x), ("h0", h0), ("c0", c0), ("output", out), ("h_n", h_n), ("c_n", c_n)],
+            {"module": "LSTM", "input_size": 4, "hidden_size": 6, "num_layers": 2, "proj_size": 3,
+             "bidirectional": "true", "batch_first": "false", "bias": "true", "has_h0": "true",
+             "compute_dtype": "float64", "weights": "torch/lstm_proj.pt", "seed": seed})
+
+    # a batch-first GRU saved together with its packed input and int64 lengths in one file
+    seed = 7200
+    torch.manual_seed(seed)
+    gru = nn.GRU(5, 4, num_layers=2, batch_first=True)
+    x = torch.randn(3, 6, 5)
+    lengths = torch.tensor([4, 6, 2], dtype=torch.int64)
+    torch_save(fx, "torch/gru_packed.pt", {**gru.state_dict(), "input": x, "lengths": lengths})
+    # the same weights written with pickle protocol 4 (FRAME, MEMOIZE, SHORT_BINUNICODE, STACK_GLOBAL)
+    torch_save(fx, "torch/gru_protocol4.pt", gru.state_dict(), pickle_protocol=4)
+    g = gru.double()
+    with torch.no_grad():
+        o, h_n = g(pack_padded_sequence(x.double(), lengths, batch_first=True, enforce_sorted=False))
+        o = pad_packed_sequence(o, batch_first=True)[0]
+    fx.save("torch/gru_packed_io.safetensors", [("output", o), ("h_n", h_n)],
+            {"module": "GRU", "input_size": 5, "hidden_size": 4, "num_layers": 2, "batch_first": "true",
+             "bidirectional": "false", "bias": "true", "packed": "true", "enforce_sorted": "false",
+             "compute_dtype": "float64", "weights": "torch/gru_packed.pt", "seed": seed})
+
+    # every dtype, views and shared storage; the same tensors as safetensors in their own dtypes
+    items = dtype_items()
+    torch_save(fx, "torch/dtypes.pt", dict(items))
+    rel = "torch/dtypes.safetensors"
+    write_typed_safetensors(os.path.join(fx.root, rel),
+                            [(n, t) for n, t in items], {"writer": "tools/gen_fixtures.py write_typed_safetensors",
+                                                         "torch_version": TORCH_VERSION})
+    WRITTEN.append(rel)
+    TYPED.add(rel)
+    for order in ("little", "big"):
+        rel = f"torch/dtypes_byteorder_{order}.pt"
+        rewrite_zip(os.path.join(fx.root, "torch/dtypes.pt"), os.path.join(fx.root, rel), order)
+        WRITTEN.append(rel)
+        TYPED.add(rel)
+    # what PyTorch makes of them: float entries as .float(), integer entries as decimal strings
+    expected, meta = [], {"source": "torch/dtypes.pt, torch/dtypes.safetensors"}
+    for n, t in items:
+        t = t.detach()
+        meta["dtype." + n] = ST_DTYPES[t.dtype]
+        meta["shape." + n] = ",".join(str(d) for d in t.shape)
+        if t.is_floating_point():
+            expected.append((n, t.float().contiguous()))
+        else:
+            meta["values." + n] = ",".join(str(int(v)) for v in t.reshape(-1).tolist())
+    fx.save("torch/dtypes_expected.safetensors", expected, meta)
+
+    # the legacy (pre-1.6) format, which readers must refuse with a clear message
+    torch.manual_seed(7300)
+    rel = "torch/legacy_format.pt"
+    torch_save(fx, rel, {"w": torch.randn(2)}, _use_new_zipfile_serialization=False)
+    # the legacy format names storages by their memory address: make the key fixed (same length)
+    import re
+    path = os.path.join(fx.root, rel)
+    with open(path, "rb") as f:
+        raw = f.read()
+    for k in sorted(set(re.findall(rb"X(?:.)\x00\x00\x00([0-9]{6,20})", raw, re.S))):
+        raw = raw.replace(k, b"1" * len(k))
+    with open(path, "wb") as f:
+        f.write(raw)
+    assert torch.load(path)["w"].shape == (2,)
+
+
+def check_torch(root):
+    """torch.load every .pt back and compare with the typed safetensors and the expected file."""
+    exp, meta = read_safetensors(os.path.join(root, "torch/dtypes_expected.safetensors"))
+    for rel in ["torch/dtypes.pt", "torch/dtypes_byteorder_little.pt", "torch/dtypes_byteorder_big.pt"]:
+        sd = torch.load(os.path.join(root, rel)) if not rel.endswith("_big.pt") else None
+        if sd is None:
+            continue  # torch 1.13 ignores the byteorder record; rnn4j's test reads this one
+        for n, t in sd.items():
+            if t.is_floating_point():
+                assert np.array_equal(t.detach().float().numpy().reshape(-1), exp[n].reshape(-1), equal_nan=True), (rel, n)
+            else:
+                assert ",".join(str(int(v)) for v in t.reshape(-1).tolist()) == meta["values." + n], (rel, n)
+
+
+# ----------------------------------------------------------------------------
 # verification
 # ----------------------------------------------------------------------------
 
@@ -870,6 +1085,8 @@ def check(root):
     nfiles = 0
     worst = 0.0
     for rel in WRITTEN:
+        if rel in TYPED:
+            continue  # torch/ native-dtype files: check_torch
         tens, meta = read_safetensors(os.path.join(root, rel))
         assert meta, rel
         nfiles += 1
@@ -918,6 +1135,8 @@ def check(root):
             with torch.no_grad():
                 l0 = F.cross_entropy(model(inp).reshape(-1, 11), tgt.reshape(-1)).item()
             assert abs(l0 - float(tens["losses"][0])) < 1e-5, (rel, l0)
+    if any(r.startswith("torch/") for r in WRITTEN):
+        check_torch(root)
     print(f"check: {nfiles} files read back, worst forward diff {worst:.3g}")
 
 
@@ -932,7 +1151,8 @@ def main():
     torch.use_deterministic_algorithms(True)
     fx = Fixtures(args.out)
     groups = {"rnn": gen_rnn, "rnn_wide": gen_rnn_wide, "cell": gen_cell, "pack": gen_pack, "loss": gen_loss,
-              "train": gen_train, "io": gen_io, "edge": gen_edge, "optim": gen_optim}
+              "train": gen_train, "io": gen_io, "edge": gen_edge, "optim": gen_optim,
+              "torch": gen_torch}
     only = set(args.only.split(",")) if args.only else set(groups)
     unknown = only - set(groups)
     if unknown:

@@ -28,7 +28,10 @@ import org.rnn4j.Tensor;
 
 /**
  * Reads and writes the <a href="https://github.com/huggingface/safetensors">safetensors</a>
- * format, float32 tensors only, compatible with {@code safetensors.torch.save_file/load_file}.
+ * format, compatible with {@code safetensors.torch.save_file/load_file}. {@link #load} reads
+ * floating-point tensors (F32; F16, BF16 and F64 converted to float32, as {@code tensor.float()}
+ * does); {@link #read} also reads integer and boolean tensors (I64, I32, I16, I8, U8, BOOL) as
+ * {@link IntTensor}s. {@link #save} writes F32.
  *
  * <p>Layout: 8-byte little-endian header length {@code N}; {@code N} bytes of UTF-8 JSON
  * {@code {"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ...,
@@ -38,10 +41,12 @@ import org.rnn4j.Tensor;
  * <p>The header is never trusted: its length is bounded ({@value #MAX_HEADER_BYTES} bytes and the
  * file size), the JSON is parsed strictly (duplicate keys, bad UTF-8 and deep nesting rejected),
  * every shape must be non-negative with at most 2^31-1 elements, every {@code data_offsets} must
- * lie in the data section and span exactly {@code 4 * numel} bytes, and, as in the reference
- * implementation, the tensors must tile the data section exactly (no overlaps, holes or trailing
- * bytes). Every such problem is a {@link SafeTensorsException} naming it; nothing is allocated
- * from a declared size before it is checked against the bytes actually there.
+ * lie in the data section and span exactly {@code bytes(dtype) * numel} bytes, and, as in the
+ * reference implementation, the tensors must tile the data section exactly (no overlaps, holes or
+ * trailing bytes: the data section ends where the file or stream ends). The same checks apply to
+ * every entry point (file, bytes, stream). Every such problem is a {@link SafeTensorsException}
+ * naming it; nothing is allocated from a declared size before it is checked against the bytes
+ * actually there, and a failing load frees every tensor it created before throwing.
  *
  * <p>Loaded tensors are new CPU tensors owned by the caller (and by the current
  * {@link org.rnn4j.Scope}, if one is open).
@@ -61,48 +66,94 @@ public final class SafeTensors {
     // loading
     // =====================================================================================
 
-    /** Every tensor in the file, in header order. */
+    /**
+     * Every tensor in the file, in header order, as float32 tensors (F16, BF16 and F64 converted).
+     * A file holding integer or boolean tensors is rejected naming them: use {@link #read(Path)}.
+     */
     public static Map<String, Tensor> load(Path path) throws IOException {
-        Objects.requireNonNull(path, "path");
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            Source src = new ChannelSource(ch, "file " + path);
-            return readTensors(src, readHeader(src));
-        }
+        return floatsOnly(read(path, Mode.FLOATS));
     }
 
-    /** Every tensor in {@code bytes} (a whole safetensors file), in header order. */
+    /** {@link #load(Path)} for {@code bytes} (a whole safetensors file). */
     public static Map<String, Tensor> load(byte[] bytes) throws IOException {
-        Objects.requireNonNull(bytes, "bytes");
-        Source src = new ArraySource(bytes);
-        return readTensors(src, readHeader(src));
+        return floatsOnly(read(bytes, Mode.FLOATS));
     }
 
     /**
-     * Every tensor read from {@code in}, in header order. Reads exactly the header and the data
-     * section the header describes; the stream is left open and any bytes after that unread.
+     * {@link #load(Path)} for a stream holding one whole safetensors file: read to its end, which
+     * must be the end of the data section (as for a file, trailing bytes are an error); the stream
+     * is left open.
      */
     public static Map<String, Tensor> load(InputStream in) throws IOException {
+        return floatsOnly(read(in, Mode.FLOATS));
+    }
+
+    /** Every entry of the file, float and integer, in header order. */
+    public static StateDict read(Path path) throws IOException {
+        return read(path, Mode.READABLE);
+    }
+
+    /** {@link #read(Path)} for {@code bytes} (a whole safetensors file). */
+    public static StateDict read(byte[] bytes) throws IOException {
+        return read(bytes, Mode.READABLE);
+    }
+
+    /** {@link #read(Path)} for a stream holding one whole file, read to its end (left open). */
+    public static StateDict read(InputStream in) throws IOException {
+        return read(in, Mode.READABLE);
+    }
+
+    private static StateDict read(Path path, Mode mode) throws IOException {
+        Objects.requireNonNull(path, "path");
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            Source src = new ChannelSource(ch, "file " + path);
+            return readTensors(src, readHeader(src, mode));
+        }
+    }
+
+    private static StateDict read(byte[] bytes, Mode mode) throws IOException {
+        Objects.requireNonNull(bytes, "bytes");
+        Source src = new ArraySource(bytes);
+        return readTensors(src, readHeader(src, mode));
+    }
+
+    private static StateDict read(InputStream in, Mode mode) throws IOException {
         Objects.requireNonNull(in, "in");
         Source src = new StreamSource(in);
-        return readTensors(src, readHeader(src));
+        return readTensors(src, readHeader(src, mode));
+    }
+
+    private static Map<String, Tensor> floatsOnly(StateDict sd) {
+        // Mode.FLOATS admitted floating-point entries only, so this is every entry
+        return new LinkedHashMap<>(sd.tensors());
     }
 
     /**
      * The {@code __metadata__} object of the file (empty if it has none); reads only the header.
      * The header is validated as strictly as by {@link #load(Path)}, except that tensors of any
-     * safetensors dtype are accepted (so the metadata of, say, an F16 file can be inspected).
+     * safetensors dtype are accepted (so the metadata of, say, an F8 file can be inspected).
      */
     public static Map<String, String> metadata(Path path) throws IOException {
         Objects.requireNonNull(path, "path");
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            return new LinkedHashMap<>(readHeader(new ChannelSource(ch, "file " + path), false).metadata);
+            return new LinkedHashMap<>(readHeader(new ChannelSource(ch, "file " + path), Mode.ANY).metadata);
         }
     }
 
     /** The {@code __metadata__} object of {@code bytes} (a whole safetensors file), empty if none. */
     public static Map<String, String> metadata(byte[] bytes) throws IOException {
         Objects.requireNonNull(bytes, "bytes");
-        return new LinkedHashMap<>(readHeader(new ArraySource(bytes), false).metadata);
+        return new LinkedHashMap<>(readHeader(new ArraySource(bytes), Mode.ANY).metadata);
+    }
+
+    /** Which dtypes a read admits. */
+    private enum Mode {
+        /** F32, F16, BF16, F64 ({@link #load}). */
+        FLOATS,
+        /** every {@link DType} ({@link #read}). */
+        READABLE,
+        /** any safetensors dtype, header only ({@link #metadata}). */
+        ANY
     }
 
     /** Bytes per element of each safetensors dtype. */
@@ -113,21 +164,21 @@ public final class SafeTensors {
             Map.entry("I64", 8), Map.entry("U64", 8), Map.entry("F64", 8));
 
     /** One tensor's header entry, validated. */
-    private record Entry(String name, int[] shape, int numel, long begin, long end) {
+    private record Entry(String name, DType dtype, int[] shape, int numel, long begin, long end) {
     }
 
     private record Header(long dataStart, List<Entry> entries, Map<String, String> metadata) {
     }
 
-    private static Header readHeader(Source src) throws IOException {
-        return readHeader(src, true);
-    }
-
-    private static Header readHeader(Source src, boolean f32Only) throws IOException {
+    private static Header readHeader(Source src, Mode mode) throws IOException {
         byte[] lenBytes = new byte[8];
         int got = src.readPrefix(lenBytes);
         if (got < 8) {
             throw src.error("truncated: " + got + " bytes, too short for the 8-byte header length");
+        }
+        if (lenBytes[0] == 'P' && lenBytes[1] == 'K' && lenBytes[2] == 3 && lenBytes[3] == 4) {
+            throw src.error("this is a zip archive (a PyTorch torch.save file?), not safetensors: read it with "
+                    + "TorchFiles.read or StateDict.read, which accept both formats");
         }
         long n = ByteBuffer.wrap(lenBytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
         if (n < 0 || n > MAX_HEADER_BYTES) {
@@ -167,7 +218,7 @@ public final class SafeTensors {
             if (name.equals(METADATA_KEY)) {
                 metadata = parseMetadata(src, e.getValue());
             } else {
-                entries.add(parseEntry(src, name, e.getValue(), dataSize, f32Only));
+                entries.add(parseEntry(src, name, e.getValue(), dataSize, mode));
             }
         }
         checkLayout(src, entries, dataSize);
@@ -188,7 +239,7 @@ public final class SafeTensors {
         return out;
     }
 
-    private static Entry parseEntry(Source src, String name, Object v, long dataSize, boolean f32Only)
+    private static Entry parseEntry(Source src, String name, Object v, long dataSize, Mode mode)
             throws SafeTensorsException {
         String t = "tensor '" + name + "'";
         if (!(v instanceof Map<?, ?> m)) {
@@ -206,12 +257,19 @@ public final class SafeTensors {
         if (!(dtype instanceof String ds)) {
             throw src.error(t + ": 'dtype' must be a string, got " + kind(dtype));
         }
-        if (f32Only && !ds.equals("F32")) {
-            throw src.error(t + " has dtype " + ds + "; rnn4j reads F32 only");
-        }
         Integer elementBytes = DTYPE_BYTES.get(ds);
         if (elementBytes == null) {
             throw src.error(t + " has unknown dtype '" + ds + "'");
+        }
+        DType dt = DType.ofSafetensors(ds);
+        if (mode != Mode.ANY && dt == null) {
+            throw src.error(t + " has dtype " + ds + ", which rnn4j cannot read (readable: F32, F16, BF16, F64, I64, I32, I16, "
+                    + "I8, U8, BOOL)");
+        }
+        if (mode == Mode.FLOATS && !dt.isFloatingPoint()) {
+            throw src.error(t + " has integer dtype " + ds + "; SafeTensors.load reads floating-point tensors only "
+                    + "(F32, F16, BF16, F64): read the file with SafeTensors.read or StateDict.read, which return integer "
+                    + "tensors as IntTensor");
         }
         Object shapeV = m.get("shape");
         if (shapeV == null) {
@@ -261,7 +319,7 @@ public final class SafeTensors {
             throw src.error(t + ": data_offsets [" + begin + ", " + end + "] go past the end of the " + dataSize
                     + "-byte data section (truncated or corrupt file)");
         }
-        return new Entry(name, shape, (int) numel, begin, end);
+        return new Entry(name, dt, shape, (int) numel, begin, end);
     }
 
     /** The tensors must tile [0, dataSize) exactly, as the reference implementation requires. */
@@ -283,9 +341,14 @@ public final class SafeTensors {
             prev = e;
         }
         if (dataSize >= 0 && expected != dataSize) {
-            throw src.error("the data section has " + dataSize + " bytes but the tensors cover " + expected
-                    + " (trailing bytes or corrupt header)");
+            throw src.error(coverMessage(Long.toString(dataSize), expected));
         }
+    }
+
+    /** Shared by every entry point: the data section must end where the tensors end. */
+    private static String coverMessage(String dataSize, long covered) {
+        return "the data section has " + dataSize + " bytes but the tensors cover " + covered
+                + " (trailing bytes, wrong header length or corrupt header)";
     }
 
     private static long nonNegativeInt(Source src, String what, Object v) throws SafeTensorsException {
@@ -312,27 +375,61 @@ public final class SafeTensors {
         return String.valueOf(v);
     }
 
-    private static Map<String, Tensor> readTensors(Source src, Header h) throws IOException {
+    private static StateDict readTensors(Source src, Header h) throws IOException {
         List<Entry> byOffset = new ArrayList<>(h.entries);
         byOffset.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
-        Map<String, Tensor> byName = new LinkedHashMap<>();
+        Map<String, Object> byName = new LinkedHashMap<>();
         boolean ok = false;
         try {
+            long covered = 0;
             for (Entry e : byOffset) {
-                float[] values = src.readFloats(h.dataStart + e.begin, e.numel, e.name);
-                byName.put(e.name, Tensor.fromArray(values, e.shape));
+                byName.put(e.name, readEntry(src, h.dataStart, e));
+                covered = e.end;
             }
-            Map<String, Tensor> out = new LinkedHashMap<>();
+            src.requireEnd(h.dataStart + covered, covered);
+            Map<String, Object> out = new LinkedHashMap<>();
+            Map<String, DType> dtypes = new LinkedHashMap<>();
             for (Entry e : h.entries) {
                 out.put(e.name, byName.get(e.name));
+                dtypes.put(e.name, e.dtype);
             }
             ok = true;
-            return out;
+            return new StateDict(StateDict.Format.SAFETENSORS, out, dtypes, h.metadata);
         } finally {
             if (!ok) {
-                byName.values().forEach(Tensor::close);
+                StateDict.closeAll(byName);
             }
         }
+    }
+
+    /** One entry's data, decoded: a float32 Tensor or an IntTensor. */
+    private static Object readEntry(Source src, long dataStart, Entry e) throws IOException {
+        long total = e.end - e.begin;
+        int eb = e.dtype.bytes();
+        if (e.dtype.isFloatingPoint()) {
+            float[][] out = new float[1][];
+            src.read(dataStart + e.begin, total, e.name, (chunk, at) -> {
+                if (out[0] == null) {
+                    out[0] = new float[e.numel]; // only once the bytes are there
+                }
+                StateDict.decodeFloats(e.dtype, chunk, chunk.remaining() / eb, out[0], (int) (at / eb));
+            });
+            return Tensor.fromArray(out[0] == null ? new float[e.numel] : out[0], e.shape);
+        }
+        long[][] out = new long[1][];
+        src.read(dataStart + e.begin, total, e.name, (chunk, at) -> {
+            if (out[0] == null) {
+                out[0] = new long[e.numel];
+            }
+            StateDict.decodeLongs(e.dtype, chunk, chunk.remaining() / eb, out[0], (int) (at / eb));
+        });
+        return IntTensor.wrap(e.dtype, e.shape, out[0] == null ? new long[e.numel] : out[0]);
+    }
+
+    /** Receives a tensor's bytes in order, in little-endian chunks of whole elements. */
+    private interface Sink {
+        /** {@code chunk} from its position to its limit; {@code at} is its byte offset within the tensor. */
+        void accept(ByteBuffer chunk, long at) throws IOException;
     }
 
     // =====================================================================================
@@ -355,8 +452,19 @@ public final class SafeTensors {
         /** The n header bytes after the 8-byte length (n already checked against size()). */
         abstract byte[] readHeaderBytes(int n) throws IOException;
 
-        /** numel little-endian floats at byte position pos. */
-        abstract float[] readFloats(long pos, int numel, String name) throws IOException;
+        /**
+         * Hands the {@code total} bytes at byte position {@code pos} to {@code sink} in order, in
+         * chunks that are multiples of 8 bytes (whole elements of every dtype) except the last.
+         */
+        abstract void read(long pos, long total, String name, Sink sink) throws IOException;
+
+        /**
+         * Checks that the data section ends at {@code end} (absolute position), i.e. that there are
+         * no bytes after the last tensor; {@code covered} is the size the tensors cover. Sources of
+         * known size checked this against the header already.
+         */
+        void requireEnd(long end, long covered) throws IOException {
+        }
 
         SafeTensorsException error(String msg) {
             return new SafeTensorsException("safetensors " + what + ": " + msg);
@@ -369,10 +477,6 @@ public final class SafeTensors {
         SafeTensorsException truncated(String name, long needed, long got) {
             return error("truncated while reading tensor '" + name + "': needed " + needed + " bytes, got " + got);
         }
-    }
-
-    private static void toFloats(byte[] bytes, int off, int len, float[] dst, int dstPos) {
-        ByteBuffer.wrap(bytes, off, len).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(dst, dstPos, len / 4);
     }
 
     private static final class ArraySource extends Source {
@@ -401,10 +505,12 @@ public final class SafeTensors {
         }
 
         @Override
-        float[] readFloats(long pos, int numel, String name) {
-            float[] out = new float[numel];
-            toFloats(bytes, Math.toIntExact(pos), numel * 4, out, 0);
-            return out;
+        void read(long pos, long total, String name, Sink sink) throws IOException {
+            int p = Math.toIntExact(pos);
+            for (long done = 0; done < total; done += CHUNK_BYTES) {
+                int len = (int) Math.min(CHUNK_BYTES, total - done);
+                sink.accept(ByteBuffer.wrap(bytes, p + (int) done, len).slice().order(ByteOrder.LITTLE_ENDIAN), done);
+            }
         }
     }
 
@@ -439,10 +545,8 @@ public final class SafeTensors {
         }
 
         @Override
-        float[] readFloats(long pos, int numel, String name) throws IOException {
-            // the file size bounds numel, so this allocation is backed by bytes that exist
-            float[] out = new float[numel];
-            long total = 4L * numel;
+        void read(long pos, long total, String name, Sink sink) throws IOException {
+            // the file size bounds total (checked against the header), so the sink's output is backed by bytes that exist
             byte[] chunk = new byte[(int) Math.min(CHUNK_BYTES, total)];
             long done = 0;
             while (done < total) {
@@ -452,10 +556,9 @@ public final class SafeTensors {
                 if (b.hasRemaining()) {
                     throw truncated(name, total, done + b.position());
                 }
-                toFloats(chunk, 0, len, out, (int) (done / 4));
+                sink.accept(ByteBuffer.wrap(chunk, 0, len).order(ByteOrder.LITTLE_ENDIAN), done);
                 done += len;
             }
-            return out;
         }
 
         /** Fills b from position pos, stopping early only at end of file. */
@@ -501,12 +604,11 @@ public final class SafeTensors {
         }
 
         @Override
-        float[] readFloats(long pos, int numel, String name) throws IOException {
+        void read(long pos, long total, String name, Sink sink) throws IOException {
             if (pos != position) {
                 throw new IllegalStateException("stream source read out of order: at " + position + ", asked for " + pos);
             }
-            long total = 4L * numel;
-            // collect the bytes before allocating the floats, so memory follows what actually arrived
+            // collect the bytes before the sink allocates its output, so memory follows what actually arrived
             List<byte[]> chunks = new ArrayList<>();
             long got = 0;
             while (got < total) {
@@ -519,14 +621,23 @@ public final class SafeTensors {
                 }
                 chunks.add(c);
             }
-            float[] out = new float[numel];
-            int at = 0;
+            long at = 0;
             for (int i = 0; i < chunks.size(); i++) {
                 byte[] c = chunks.set(i, null);
-                toFloats(c, 0, c.length, out, at);
-                at += c.length / 4;
+                sink.accept(ByteBuffer.wrap(c).order(ByteOrder.LITTLE_ENDIAN), at);
+                at += c.length;
             }
-            return out;
+        }
+
+        @Override
+        void requireEnd(long end, long covered) throws IOException {
+            if (position != end) {
+                throw new IllegalStateException("stream source at " + position + ", expected the end of the data at " + end);
+            }
+            if (in.read() >= 0) {
+                position++;
+                throw error(coverMessage("more than " + covered, covered));
+            }
         }
     }
 

@@ -1,5 +1,7 @@
 package org.rnn4j.nn;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -9,6 +11,7 @@ import java.util.TreeSet;
 import org.rnn4j.Scope;
 import org.rnn4j.Tensor;
 import org.rnn4j.autograd.GradMode;
+import org.rnn4j.io.StateDict;
 
 /**
  * Base of every layer: named parameters in registration order with PyTorch's names, child
@@ -121,32 +124,141 @@ public abstract class Module implements AutoCloseable {
     }
 
     /**
-     * Copies values into the parameters by name. Strict: a missing or unexpected name is an
-     * error listing them all. A wrongly shaped entry is always an error naming it.
+     * Copies values into the parameters by name, all or nothing: every entry is validated first
+     * (strict: no missing or unexpected names; always: no null, closed or wrongly shaped entry,
+     * no closed parameter), and only then are values copied, so on any error the module is
+     * exactly as before. The error lists every problem found, as PyTorch's does. Entries may be
+     * on another device, and may share memory with this module's own parameters.
      */
     public void loadStateDict(Map<String, Tensor> state, boolean strict) {
+        java.util.Objects.requireNonNull(state, "state");
         Map<String, Tensor> mine = namedParameters();
-        TreeSet<String> missing = new TreeSet<>(mine.keySet());
-        missing.removeAll(state.keySet());
-        TreeSet<String> unexpected = new TreeSet<>(state.keySet());
-        unexpected.removeAll(mine.keySet());
-        if (strict && (!missing.isEmpty() || !unexpected.isEmpty())) {
-            throw new IllegalArgumentException("loadStateDict: missing keys " + missing + ", unexpected keys " + unexpected);
-        }
-        for (Map.Entry<String, Tensor> e : mine.entrySet()) {
-            Tensor src = state.get(e.getKey());
-            if (src != null && !Arrays.equals(src.shape(), e.getValue().shape())) {
-                throw new IllegalArgumentException("loadStateDict: '" + e.getKey() + "' has shape " + Arrays.toString(src.shape())
-                        + ", expected " + Arrays.toString(e.getValue().shape()));
+        fail(problems(state, strict, mine));
+        try (Scope scope = Scope.open(); GradMode.Guard g = GradMode.noGrad()) {
+            // stage every source first (device transfers, copies of entries aliasing a parameter),
+            // so that nothing that can fail runs once the first parameter has changed
+            java.util.Set<Object> storages = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            for (Tensor p : mine.values()) {
+                storages.add(p.storage());
             }
-        }
-        try (GradMode.Guard g = GradMode.noGrad()) {
+            Map<Tensor, Tensor> plan = new java.util.IdentityHashMap<>();
             for (Map.Entry<String, Tensor> e : mine.entrySet()) {
                 Tensor src = state.get(e.getKey());
-                if (src != null) {
-                    e.getValue().copyFrom(src.to(e.getValue().device()));
+                if (src == null) {
+                    continue;
                 }
+                Tensor dst = e.getValue();
+                Tensor staged = src.device().equals(dst.device()) ? src : src.to(dst.device());
+                if (staged == src && storages.contains(src.storage())) {
+                    staged = src.clone();
+                }
+                plan.put(dst, staged);
             }
+            for (Map.Entry<Tensor, Tensor> e : plan.entrySet()) {
+                e.getKey().copyFrom(e.getValue());
+            }
+        }
+    }
+
+    /**
+     * Checks {@code state} as {@link #loadStateDict(Map, boolean)} would, without changing
+     * anything: an IllegalArgumentException listing every problem.
+     */
+    public void checkStateDict(Map<String, Tensor> state, boolean strict) {
+        java.util.Objects.requireNonNull(state, "state");
+        fail(problems(state, strict, namedParameters()));
+    }
+
+    private static void fail(List<String> problems) {
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("loadStateDict: " + String.join("; ", problems) + " (nothing was loaded)");
+        }
+    }
+
+    private static List<String> problems(Map<String, Tensor> state, boolean strict, Map<String, Tensor> mine) {
+        List<String> problems = new ArrayList<>();
+        TreeSet<String> missing = new TreeSet<>(mine.keySet());
+        missing.removeAll(state.keySet());
+        TreeSet<String> unexpected = new TreeSet<>();
+        for (String k : state.keySet()) {
+            if (k == null) {
+                problems.add("a null name");
+            } else if (!mine.containsKey(k)) {
+                unexpected.add(k);
+            }
+        }
+        if (strict && !missing.isEmpty()) {
+            problems.add("missing keys " + missing);
+        }
+        if (strict && !unexpected.isEmpty()) {
+            problems.add("unexpected keys " + unexpected);
+        }
+        for (Map.Entry<String, Tensor> e : mine.entrySet()) {
+            String k = e.getKey();
+            if (!state.containsKey(k)) {
+                continue;
+            }
+            Tensor src = state.get(k);
+            Tensor dst = e.getValue();
+            if (dst.isClosed()) {
+                problems.add("parameter '" + k + "' of this module was closed");
+            } else if (src == null) {
+                problems.add("'" + k + "' is null");
+            } else if (src.isClosed() || src.storage().isFreed()) {
+                problems.add("'" + k + "' " + Arrays.toString(src.shape()) + " was closed");
+            } else if (!Arrays.equals(src.shape(), dst.shape())) {
+                problems.add("'" + k + "' has shape " + Arrays.toString(src.shape()) + ", expected " + Arrays.toString(dst.shape()));
+            }
+        }
+        return problems;
+    }
+
+    /** {@link #loadStateDict(StateDict, boolean)} with strict = true. */
+    public void loadStateDict(StateDict state) {
+        loadStateDict(state, true);
+    }
+
+    /**
+     * Loads the float tensors of a file read by {@link StateDict#read}. An integer or boolean
+     * entry under a parameter's name is an error naming its dtype (parameters are float32);
+     * other integer entries (such as {@code lengths}) count as unexpected keys when strict.
+     * All or nothing, as {@link #loadStateDict(Map, boolean)}.
+     */
+    public void loadStateDict(StateDict state, boolean strict) {
+        java.util.Objects.requireNonNull(state, "state");
+        Map<String, Tensor> mine = namedParameters();
+        List<String> wrongType = new ArrayList<>();
+        TreeSet<String> unexpected = new TreeSet<>();
+        for (String k : state.integers().keySet()) {
+            if (mine.containsKey(k)) {
+                wrongType.add("'" + k + "' has dtype " + state.dtype(k) + ", but parameters are float32");
+            } else {
+                unexpected.add(k);
+            }
+        }
+        List<String> problems = new ArrayList<>(wrongType);
+        problems.addAll(problems(state.tensors(), strict, mine));
+        if (strict && !unexpected.isEmpty()) {
+            problems.add("unexpected integer entries " + unexpected);
+        }
+        fail(problems);
+        loadStateDict(state.tensors(), strict);
+    }
+
+    /** {@link #loadStateDict(Path, boolean)} with strict = true. */
+    public void loadStateDict(Path path) throws IOException {
+        loadStateDict(path, true);
+    }
+
+    /**
+     * Reads {@code path} (a {@code torch.save} zip or a safetensors file, told apart by its first
+     * bytes; see {@link StateDict#read(Path)}) and loads it, all or nothing. The tensors read are
+     * freed before returning or throwing.
+     */
+    public void loadStateDict(Path path, boolean strict) throws IOException {
+        java.util.Objects.requireNonNull(path, "path");
+        try (StateDict sd = StateDict.read(path)) {
+            loadStateDict(sd, strict);
         }
     }
 

@@ -63,27 +63,29 @@ public abstract class AdamBase extends Optimizer {
     }
 
     @Override
-    protected void loadHyperParameters(Map<String, String> v) {
+    protected Runnable prepareHyperParameters(Map<String, String> v) {
         Scratch b = new Scratch(params(), weightDecay);
         b.lr = getLr();
         b.beta1 = beta1;
         b.beta2 = beta2;
         if (v.containsKey("betas")) {
             // "0.9,0.999", also accepting PyTorch's printed "(0.9, 0.999)" / "[0.9, 0.999]"
-            String[] parts = v.get("betas").replaceAll("[\\[\\]() ]", "").split(",");
+            String[] parts = v.get("betas").replaceAll("[\\[\\]() ]", "").split(",", -1);
             if (parts.length != 2) {
                 throw new IllegalArgumentException(name() + ".loadStateDict: 'betas' must hold two numbers, got '" + v.get("betas") + "'");
             }
-            b.beta1 = Double.parseDouble(parts[0]);
-            b.beta2 = Double.parseDouble(parts[1]);
+            b.beta1 = number(Map.of("betas[0]", parts[0]), "betas[0]", beta1);
+            b.beta2 = number(Map.of("betas[1]", parts[1]), "betas[1]", beta2);
         }
-        b.eps = v.containsKey("eps") ? Double.parseDouble(v.get("eps").trim()) : eps;
-        b.weightDecay = v.containsKey("weight_decay") ? Double.parseDouble(v.get("weight_decay").trim()) : weightDecay;
+        b.eps = number(v, "eps", eps);
+        b.weightDecay = number(v, "weight_decay", weightDecay);
         b.validate(name());
-        beta1 = b.beta1;
-        beta2 = b.beta2;
-        eps = b.eps;
-        weightDecay = b.weightDecay;
+        return () -> {
+            beta1 = b.beta1;
+            beta2 = b.beta2;
+            eps = b.eps;
+            weightDecay = b.weightDecay;
+        };
     }
 
     @Override

@@ -79,8 +79,53 @@ public abstract class Optimizer implements AutoCloseable {
     /** Hyper-parameters other than lr, as strings, for {@link #scalarState()}. */
     protected abstract Map<String, String> hyperParameters();
 
-    /** Restores the hyper-parameters that {@link #hyperParameters()} wrote (absent keys stay). */
-    protected abstract void loadHyperParameters(Map<String, String> values);
+    /**
+     * Validates the hyper-parameters that {@link #hyperParameters()} wrote (absent keys keep their
+     * value) and returns what assigns them, without assigning anything: an
+     * IllegalArgumentException naming the field if one is not a valid value. The returned action
+     * must not fail.
+     */
+    protected abstract Runnable prepareHyperParameters(Map<String, String> values);
+
+    /** A scalar-state field as a finite double, or an IllegalArgumentException naming it and its text. */
+    protected final double number(Map<String, String> values, String key, double absent) {
+        String v = values.get(key);
+        if (v == null) {
+            return absent;
+        }
+        double d;
+        try {
+            d = Double.parseDouble(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + ".loadStateDict: '" + key + "' must be a number, got '" + v + "'");
+        }
+        if (!Double.isFinite(d)) {
+            throw new IllegalArgumentException(name + ".loadStateDict: '" + key + "' must be finite, got '" + v + "'");
+        }
+        return d;
+    }
+
+    /** A scalar-state field as a boolean ("true"/"false"), or an IllegalArgumentException naming it. */
+    protected final boolean bool(Map<String, String> values, String key, boolean absent) {
+        String v = values.get(key);
+        if (v == null) {
+            return absent;
+        }
+        String t = v.trim();
+        if (!t.equalsIgnoreCase("true") && !t.equalsIgnoreCase("false")) {
+            throw new IllegalArgumentException(name + ".loadStateDict: '" + key + "' must be true or false, got '" + v + "'");
+        }
+        return Boolean.parseBoolean(t);
+    }
+
+    private long integer(Map<String, String> values, String key) {
+        String v = values.get(key);
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + ".loadStateDict: '" + key + "' must be an integer, got '" + v + "'");
+        }
+    }
 
     /** Whether the update needs the state buffers now (SGD without momentum does not). */
     protected boolean usesState() {
@@ -242,26 +287,59 @@ public abstract class Optimizer implements AutoCloseable {
 
     /**
      * Restores what {@link #stateDict()} and {@link #scalarState()} returned (possibly read back
-     * from a file). Everything is validated before anything changes: optimizer class, number of
-     * parameters, buffer names and shapes, steps. Buffers are copied, so the caller keeps
-     * ownership of {@code tensors}; they may be on another device.
+     * from a file), all or nothing: everything is validated before anything changes (optimizer
+     * class, number of parameters, tensor names, shapes and open state, every scalar field parsed
+     * and range-checked, no unknown field), and buffers for the new state are allocated before the
+     * first assignment; on an error the optimizer is exactly as before. Buffers are copied, so
+     * the caller keeps ownership of {@code tensors}; they may be on another device.
      */
     public void loadStateDict(Map<String, Tensor> tensors, Map<String, String> scalars) {
+        prepare(tensors, scalars, true).run();
+    }
+
+    /** Validates as {@link #loadStateDict} does, changing nothing: an IllegalArgumentException naming the first problem. */
+    public void checkStateDict(Map<String, Tensor> tensors, Map<String, String> scalars) {
+        prepare(tensors, scalars, false);
+    }
+
+    /** Validates; with {@code stage}, also allocates and returns the (infallible) assignment. */
+    private Runnable prepare(Map<String, Tensor> tensors, Map<String, String> scalars, boolean stage) {
         ensureOpen("loadStateDict");
         String where = name + ".loadStateDict";
+        if (tensors == null || scalars == null) {
+            throw new IllegalArgumentException(where + ": arguments 'tensors' and 'scalars' must not be null");
+        }
+        List<String> names = List.of(stateNames);
         String savedName = scalars.get("optimizer");
         if (savedName != null && !savedName.equals(name)) {
             throw new IllegalArgumentException(where + ": state was saved by " + savedName + ", this optimizer is " + name);
         }
-        String n = scalars.get("num_params");
-        if (n != null && Integer.parseInt(n.trim()) != params.size()) {
-            throw new IllegalArgumentException(where + ": state is for " + n + " parameters, this optimizer has " + params.size());
+        java.util.Set<String> known = new java.util.TreeSet<>(List.of("optimizer", "num_params", "lr"));
+        known.addAll(hyperParameters().keySet());
+        for (Map.Entry<String, String> e : scalars.entrySet()) {
+            String k = e.getKey();
+            boolean step = savesStep() && k != null && k.startsWith("state.") && k.endsWith(".step")
+                    && parseIndex(k.substring(6, k.length() - 5)) >= 0;
+            if (k == null || !known.contains(k) && !step) {
+                throw new IllegalArgumentException(where + ": unknown field '" + k + "'; " + name + " saves " + known
+                        + (savesStep() ? " and state.<i>.step" : ""));
+            }
+            if (e.getValue() == null) {
+                throw new IllegalArgumentException(where + ": field '" + k + "' is null");
+            }
+            if (step && parseIndex(k.substring(6, k.length() - 5)) >= params.size()) {
+                throw new IllegalArgumentException(where + ": field '" + k + "' is for a parameter this optimizer does not have ("
+                        + params.size() + " parameters)");
+            }
         }
-        List<String> names = List.of(stateNames);
+        if (scalars.containsKey("num_params") && integer(scalars, "num_params") != params.size()) {
+            throw new IllegalArgumentException(where + ": state is for " + scalars.get("num_params") + " parameters, this optimizer has "
+                    + params.size());
+        }
         Tensor[][] loaded = new Tensor[params.size()][names.size()];
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
             String key = e.getKey();
-            String[] parts = key.split("\\.", 3);
+            String[] parts = key == null ? new String[0] : key.split("\\.", 3);
             int i = parts.length == 3 && parts[0].equals("state") ? parseIndex(parts[1]) : -1;
             if (i < 0) {
                 throw new IllegalArgumentException(where + ": unexpected tensor '" + key + "'; expected state.<paramIndex>.<buffer>");
@@ -275,7 +353,12 @@ public abstract class Optimizer implements AutoCloseable {
                 throw new IllegalArgumentException(where + ": unexpected buffer '" + key + "'; " + name + " keeps " + names);
             }
             Tensor t = e.getValue();
-            t.ensureOpen(where);
+            if (t == null) {
+                throw new IllegalArgumentException(where + ": tensor '" + key + "' is null");
+            }
+            if (t.isClosed() || t.storage().isFreed()) {
+                throw new IllegalArgumentException(where + ": tensor '" + key + "' was closed");
+            }
             if (!Arrays.equals(t.shape(), params.get(i).shape())) {
                 throw new IllegalArgumentException(where + ": '" + key + "' has shape " + Arrays.toString(t.shape())
                         + ", parameter " + i + " has shape " + Arrays.toString(params.get(i).shape()));
@@ -291,45 +374,70 @@ public abstract class Optimizer implements AutoCloseable {
             if (present != 0 && present != names.size()) {
                 throw new IllegalArgumentException(where + ": parameter " + i + " has only some of its buffers " + names);
             }
-            String st = scalars.get("state." + i + ".step");
+            String stepKey = "state." + i + ".step";
             if (savesStep()) {
-                if (present > 0 && st == null) {
-                    throw new IllegalArgumentException(where + ": missing 'state." + i + ".step' for parameter " + i);
+                if (present > 0 && !scalars.containsKey(stepKey)) {
+                    throw new IllegalArgumentException(where + ": missing '" + stepKey + "' for parameter " + i);
                 }
-                newSteps[i] = st == null ? 0 : Long.parseLong(st.trim());
+                newSteps[i] = scalars.containsKey(stepKey) ? integer(scalars, stepKey) : 0;
                 if (newSteps[i] < 0 || (present > 0 && newSteps[i] == 0)) {
-                    throw new IllegalArgumentException(where + ": invalid 'state." + i + ".step' = " + st);
+                    throw new IllegalArgumentException(where + ": invalid '" + stepKey + "' = " + scalars.get(stepKey)
+                            + " (must be >= 1 for a parameter with state)");
                 }
             }
         }
-        double newLr = scalars.containsKey("lr") ? Double.parseDouble(scalars.get("lr").trim()) : lr;
-        if (!(newLr >= 0) || Double.isInfinite(newLr)) {
-            throw new IllegalArgumentException(where + ": invalid learning rate: " + newLr);
+        double newLr = number(scalars, "lr", lr);
+        if (!(newLr >= 0)) {
+            throw new IllegalArgumentException(where + ": invalid learning rate: " + newLr + " ('lr' must be finite and >= 0)");
         }
-        loadHyperParameters(scalars);   // validates all before assigning any
-        setLr(newLr);
-        for (int i = 0; i < params.size(); i++) {
-            Tensor p = params.get(i);
-            for (int k = 0; k < names.size(); k++) {
-                Tensor src = loaded[i][k];
-                if (src == null) {
-                    if (state[i][k] != null) {
-                        state[i][k].close();
-                        state[i][k] = null;
+        Runnable hyper = prepareHyperParameters(scalars);
+        if (!stage) {
+            return () -> { };
+        }
+        // the new buffers, allocated (and filled) before anything is assigned
+        Tensor[][] next = new Tensor[params.size()][names.size()];
+        boolean ok = false;
+        try {
+            for (int i = 0; i < params.size(); i++) {
+                Tensor p = params.get(i);
+                for (int k = 0; k < names.size(); k++) {
+                    Tensor src = loaded[i][k];
+                    if (src == null) {
+                        continue;
                     }
-                    continue;
-                }
-                if (state[i][k] == null) {
                     Tensor[] holder = new Tensor[1];
                     Scope.runUnscoped(() -> holder[0] = Tensor.zeros(p.device(), p.shape()));
-                    state[i][k] = holder[0];
-                }
-                try (Scope s = Scope.open(); GradMode.Guard g = GradMode.noGrad()) {
-                    state[i][k].copyFrom(src.device().equals(p.device()) ? src : src.to(p.device()));
+                    next[i][k] = holder[0];
+                    try (Scope s = Scope.open(); GradMode.Guard g = GradMode.noGrad()) {
+                        next[i][k].copyFrom(src.device().equals(p.device()) ? src : src.to(p.device()));
+                    }
                 }
             }
-            steps[i] = newSteps[i];
+            ok = true;
+        } finally {
+            if (!ok) {
+                for (Tensor[] row : next) {
+                    for (Tensor t : row) {
+                        if (t != null) {
+                            t.close();
+                        }
+                    }
+                }
+            }
         }
+        return () -> {
+            hyper.run();
+            lr = newLr;
+            for (int i = 0; i < params.size(); i++) {
+                for (int k = 0; k < names.size(); k++) {
+                    if (state[i][k] != null) {
+                        state[i][k].close();
+                    }
+                    state[i][k] = next[i][k];
+                }
+                steps[i] = newSteps[i];
+            }
+        };
     }
 
     private static int parseIndex(String s) {

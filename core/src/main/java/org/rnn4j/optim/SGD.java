@@ -75,18 +75,20 @@ public final class SGD extends Optimizer {
     }
 
     @Override
-    protected void loadHyperParameters(Map<String, String> v) {
+    protected Runnable prepareHyperParameters(Map<String, String> v) {
         Builder b = new Builder(params());
         b.lr = getLr();
-        b.momentum = v.containsKey("momentum") ? Double.parseDouble(v.get("momentum").trim()) : momentum;
-        b.dampening = v.containsKey("dampening") ? Double.parseDouble(v.get("dampening").trim()) : dampening;
-        b.nesterov = v.containsKey("nesterov") ? Boolean.parseBoolean(v.get("nesterov").trim()) : nesterov;
-        b.weightDecay = v.containsKey("weight_decay") ? Double.parseDouble(v.get("weight_decay").trim()) : weightDecay;
+        b.momentum = number(v, "momentum", momentum);
+        b.dampening = number(v, "dampening", dampening);
+        b.nesterov = bool(v, "nesterov", nesterov);
+        b.weightDecay = number(v, "weight_decay", weightDecay);
         b.validate();
-        momentum = b.momentum;
-        dampening = b.dampening;
-        nesterov = b.nesterov;
-        weightDecay = b.weightDecay;
+        return () -> {
+            momentum = b.momentum;
+            dampening = b.dampening;
+            nesterov = b.nesterov;
+            weightDecay = b.weightDecay;
+        };
     }
 
     @Override

@@ -198,6 +198,12 @@ class SafeTensorsTest {
 
     /** Asserts every load path rejects {@code bytes} with a SafeTensorsException whose message contains {@code expected}. */
     private void assertRejected(byte[] bytes, String expected) throws IOException {
+        long memory = org.rnn4j.testing.MemoryProbe.settle();
+        assertRejectedEverywhere(bytes, expected);
+        assertEquals(memory, org.rnn4j.Memory.bytesInUse(), "failing loads free what they allocated: " + expected);
+    }
+
+    private void assertRejectedEverywhere(byte[] bytes, String expected) throws IOException {
         SafeTensorsException e = assertThrows(SafeTensorsException.class, () -> SafeTensors.load(bytes));
         assertTrue(e.getMessage().contains(expected), "message '" + e.getMessage() + "' should contain '" + expected + "'");
         Path p = tmp.resolve("hostile.safetensors");
@@ -205,14 +211,16 @@ class SafeTensorsTest {
         SafeTensorsException ef = assertThrows(SafeTensorsException.class, () -> SafeTensors.load(p));
         assertTrue(ef.getMessage().contains(expected), ef.getMessage());
         assertTrue(ef.getMessage().contains(p.toString()), "file errors name the file: " + ef.getMessage());
-        // a stream has no size: it cannot see trailing bytes, and reports size problems as truncation or holes
-        if (!expected.contains("tensors cover")) {
-            SafeTensorsException es = assertThrows(SafeTensorsException.class,
-                    () -> SafeTensors.load(new ByteArrayInputStream(bytes)));
-            boolean sizeDependent = expected.contains("exceeds the") || expected.contains("go past the end");
-            assertTrue(es.getMessage().contains(expected) || sizeDependent
-                    && (es.getMessage().contains("truncated") || es.getMessage().contains("belong to no tensor")), es.getMessage());
-        }
+        // a stream has no size: it reports a declared size past its end as truncation or holes, and
+        // bytes after the last tensor as it finds them at the end, with the same "tensors cover" wording
+        SafeTensorsException es = assertThrows(SafeTensorsException.class,
+                () -> SafeTensors.load(new ByteArrayInputStream(bytes)));
+        boolean sizeDependent = expected.contains("exceeds the") || expected.contains("go past the end");
+        String streamExpected = expected.contains("but the tensors cover")
+                ? "the data section has more than " + expected.substring(expected.indexOf("but the tensors cover") + 22) + " bytes "
+                + expected.substring(expected.indexOf("but the tensors cover")) : expected;
+        assertTrue(es.getMessage().contains(streamExpected) || sizeDependent
+                && (es.getMessage().contains("truncated") || es.getMessage().contains("belong to no tensor")), es.getMessage());
     }
 
     @Test
@@ -259,21 +267,68 @@ class SafeTensorsTest {
     }
 
     @Test
-    void rejectsOtherDtypesNamingTensorAndDtype() throws IOException {
-        for (String dt : new String[] {"F64", "F16", "BF16", "I64", "I32", "U8", "BOOL", "F8_E4M3", "WAT"}) {
-            int size = dt.equals("F64") || dt.equals("I64") ? 8 : 2;
+    void rejectsUnreadableDtypesNamingTensorAndDtype() throws IOException {
+        for (String dt : new String[] {"F8_E4M3", "F8_E5M2", "U16", "U32", "U64"}) {
+            int size = dt.equals("U64") ? 8 : dt.equals("U32") ? 4 : dt.equals("U16") ? 2 : 1;
+            byte[] f = file("{" + entry("x", dt, "[2]", "[0," + 2 * size + "]") + "}", 2 * size);
+            assertRejected(f, "tensor 'x' has dtype " + dt + ", which rnn4j cannot read");
+            SafeTensorsException e = assertThrows(SafeTensorsException.class, () -> SafeTensors.read(f));
+            assertTrue(e.getMessage().contains("which rnn4j cannot read"), e.getMessage());
+        }
+        // load() reads floating-point tensors only and names the integer one and where to read it
+        for (String dt : new String[] {"I64", "I32", "I16", "I8", "U8", "BOOL"}) {
+            int size = dt.equals("I64") ? 8 : dt.equals("I32") ? 4 : dt.equals("I16") ? 2 : 1;
             assertRejected(file("{" + entry("x", dt, "[2]", "[0," + 2 * size + "]") + "}", 2 * size),
-                    "tensor 'x' has dtype " + dt + "; rnn4j reads F32 only");
+                    "tensor 'x' has integer dtype " + dt + "; SafeTensors.load reads floating-point tensors only");
         }
         // metadata() still reads such a file's header (dtype sizes checked), load() refuses it
-        byte[] f16 = file("{\"__metadata__\":{\"format\":\"pt\"}," + entry("h", "F16", "[3]", "[0,6]") + "}", 6);
-        assertEquals(Map.of("format", "pt"), SafeTensors.metadata(f16));
+        byte[] f8 = file("{\"__metadata__\":{\"format\":\"pt\"}," + entry("h", "F8_E4M3", "[3]", "[0,3]") + "}", 3);
+        assertEquals(Map.of("format", "pt"), SafeTensors.metadata(f8));
         SafeTensorsException bad = assertThrows(SafeTensorsException.class,
                 () -> SafeTensors.metadata(file("{" + entry("h", "F16", "[3]", "[0,12]") + "}", 12)));
         assertTrue(bad.getMessage().contains("F16 shape [3] needs 6"), bad.getMessage());
         bad = assertThrows(SafeTensorsException.class, () -> SafeTensors.metadata(file("{" + entry("h", "Q7", "[3]", "[0,12]") + "}", 12)));
         assertTrue(bad.getMessage().contains("tensor 'h' has unknown dtype 'Q7'"), bad.getMessage());
         assertRejected(file("{\"x\":{\"dtype\":7,\"shape\":[1],\"data_offsets\":[0,4]}}", 4), "'dtype' must be a string");
+    }
+
+    /** Bit patterns whose float32 values IEEE 754 fixes (the PyTorch-written files are in TorchFilesTest). */
+    @Test
+    void loadConvertsHalfBfloatAndDoubleToFloat32() throws IOException {
+        short[] half = {0x3C00, (short) 0xC100, 0x0001, (short) 0x8000, 0x7BFF, 0x0400, 0x03FF, 0x7C00, (short) 0xFC00, 0x7E00};
+        float[] halfExpected = {1f, -2.5f, 0x1p-24f, -0f, 65504f, 0x1p-14f, 1023 * 0x1p-24f, Float.POSITIVE_INFINITY,
+            Float.NEGATIVE_INFINITY, Float.NaN};
+        short[] bf = {0x3F80, (short) 0xC020, 0x0001, 0x7F80, 0x7FC0};
+        float[] bfExpected = {1f, -2.5f, Float.intBitsToFloat(0x00010000), Float.POSITIVE_INFINITY, Float.NaN};
+        double[] dbl = {0.1, -1.0 / 3, 1e-320, 3.5e38, 16777217.0};
+        float[] dblExpected = {0.1f, -1f / 3, 0f, Float.POSITIVE_INFINITY, 16777216f};
+        int hb = half.length * 2;
+        int bb = bf.length * 2;
+        int db = dbl.length * 8;
+        String h = "{" + entry("h", "F16", "[" + half.length + "]", "[0," + hb + "]") + ","
+                + entry("b", "BF16", "[" + bf.length + "]", "[" + hb + "," + (hb + bb) + "]") + ","
+                + entry("d", "F64", "[" + dbl.length + "]", "[" + (hb + bb) + "," + (hb + bb + db) + "]") + "}";
+        byte[] f = file(h, hb + bb + db);
+        ByteBuffer buf = ByteBuffer.wrap(f, f.length - hb - bb - db, hb + bb + db).order(ByteOrder.LITTLE_ENDIAN);
+        for (short v : half) {
+            buf.putShort(v);
+        }
+        for (short v : bf) {
+            buf.putShort(v);
+        }
+        for (double v : dbl) {
+            buf.putDouble(v);
+        }
+        for (Map<String, Tensor> m : List.of(SafeTensors.load(f), SafeTensors.load(new ByteArrayInputStream(f)))) {
+            assertArrayEquals(halfExpected, m.get("h").toArray(), "F16");
+            assertArrayEquals(bfExpected, m.get("b").toArray(), "BF16");
+            assertArrayEquals(dblExpected, m.get("d").toArray(), "F64");
+        }
+        try (StateDict sd = SafeTensors.read(f)) {
+            assertEquals(DType.F16, sd.dtype("h"));
+            assertEquals(DType.BF16, sd.dtype("b"));
+            assertEquals(DType.F64, sd.dtype("d"));
+        }
     }
 
     @Test
@@ -336,15 +391,83 @@ class SafeTensorsTest {
     }
 
     @Test
-    void streamLoadLeavesTrailingBytesUnread() throws IOException {
+    void streamLoadRejectsTrailingBytesLikeFilesDo() throws IOException {
         byte[] one = SafeTensors.toBytes(Map.of("a", Tensor.of(1f, 2f)), Map.of("k", "v"));
         byte[] two = new byte[one.length * 2];
         System.arraycopy(one, 0, two, 0, one.length);
         System.arraycopy(one, 0, two, one.length, one.length);
-        InputStream in = new ByteArrayInputStream(two);
-        assertArrayEquals(new float[] {1f, 2f}, SafeTensors.load(in).get("a").toArray());
-        assertArrayEquals(new float[] {1f, 2f}, SafeTensors.load(in).get("a").toArray());
-        assertEquals(-1, in.read());
+        assertRejected(two, "but the tensors cover 8");
+        assertArrayEquals(new float[] {1f, 2f}, SafeTensors.load(new ByteArrayInputStream(one)).get("a").toArray());
+    }
+
+    /**
+     * Issue 13: a header length one byte short of the truth (the JSON still parses, its last
+     * padding space becomes the first data byte) used to load byte-shifted tensors through the
+     * stream entry point. Every header length but the true one must now be rejected by all three
+     * entry points, and the true one must load the same tensors through all three.
+     */
+    @Test
+    void everyWrongHeaderLengthIsRejectedByEveryEntryPoint() throws IOException {
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        t.put("w", Tensor.of(1.5f, -2f, 3.25f));
+        t.put("b", Tensor.of(7f));
+        byte[] valid = SafeTensors.toBytes(t, Map.of("m", "x"));
+        long n = ByteBuffer.wrap(valid).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        int padding = 0;
+        while (valid[8 + (int) n - 1 - padding] == ' ') {
+            padding++;
+        }
+        assertTrue(padding >= 1, "the test needs a padded header (" + padding + " spaces)");
+        Path p = tmp.resolve("shifted.safetensors");
+        for (long delta = -8; delta <= 8; delta++) {
+            byte[] b = valid.clone();
+            ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putLong(n + delta);
+            Files.write(p, b);
+            if (delta == 0) {
+                assertSameTensors(t, SafeTensors.load(b));
+                assertSameTensors(t, SafeTensors.load(p));
+                assertSameTensors(t, SafeTensors.load(new ByteArrayInputStream(b)));
+                continue;
+            }
+            String what = "header length " + (n + delta) + " (true " + n + ")";
+            assertThrows(SafeTensorsException.class, () -> SafeTensors.load(b), what + " via bytes");
+            assertThrows(SafeTensorsException.class, () -> SafeTensors.load(p), what + " via path");
+            assertThrows(SafeTensorsException.class, () -> SafeTensors.load(new ByteArrayInputStream(b)), what + " via stream");
+            assertThrows(SafeTensorsException.class, () -> SafeTensors.read(new ByteArrayInputStream(b)), what + " via read(stream)");
+        }
+        // one short: the messages agree on what is wrong
+        byte[] shortBy1 = valid.clone();
+        ByteBuffer.wrap(shortBy1).order(ByteOrder.LITTLE_ENDIAN).putLong(n - 1);
+        long covered = 16;
+        assertRejected(shortBy1, "the data section has " + (covered + 1) + " bytes but the tensors cover " + covered);
+    }
+
+    /** A failure after some tensors were created (the last one truncated, or trailing bytes) frees them. */
+    @Test
+    void failuresAfterTheFirstTensorFreeWhatWasRead() throws IOException {
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        t.put("big", Tensor.zeros(256, 64));
+        t.put("last", Tensor.ones(8));
+        byte[] valid = SafeTensors.toBytes(t, Map.of());
+        t.values().forEach(Tensor::close);
+        long memory = org.rnn4j.testing.MemoryProbe.settle();
+        byte[] truncated = Arrays.copyOf(valid, valid.length - 4);
+        SafeTensorsException e = assertThrows(SafeTensorsException.class, () -> SafeTensors.load(new ByteArrayInputStream(truncated)));
+        assertTrue(e.getMessage().contains("truncated while reading tensor 'last'"), e.getMessage());
+        byte[] trailing = Arrays.copyOf(valid, valid.length + 1);
+        e = assertThrows(SafeTensorsException.class, () -> SafeTensors.read(new ByteArrayInputStream(trailing)));
+        assertTrue(e.getMessage().contains("but the tensors cover"), e.getMessage());
+        assertEquals(memory, org.rnn4j.Memory.bytesInUse(), "the 64 KiB tensor read first was freed");
+    }
+
+    /** Offsets must tile the data section: a hole or an overlap is refused by every entry point, whatever the order. */
+    @Test
+    void offsetsMustTileTheDataSectionForEveryEntryPoint() throws IOException {
+        assertRejected(file("{" + entry("a", "F32", "[1]", "[4,8]") + "," + entry("b", "F32", "[1]", "[8,12]") + "}", 12),
+                "bytes [0, 4) of the data section belong to no tensor");
+        assertRejected(file("{" + entry("b", "F32", "[1]", "[4,8]") + "," + entry("a", "F32", "[2]", "[0,8]") + "}", 8),
+                "overlap tensor 'a'");
+        assertRejected(file("{" + entry("a", "F32", "[1]", "[0,4]") + "}", 5), "but the tensors cover 4");
     }
 
     /** Random corruptions of a valid file: each must load or throw SafeTensorsException, nothing else. */
