@@ -284,6 +284,16 @@ static inline void linear_nt(int isa, int M, int Nc, int K, const float* A, long
 // between Java threads and between the two directions. Sections that run two OpenBLAS callers
 // at once instead lower it for their duration and then put back the layer's budget `threads`
 // (the configured count), never a saved value that another caller may have changed meanwhile.
-static inline void blas_threads(int n) { openblas_set_num_threads(n < 1 ? 1 : n); }
+//
+// Never below two, though (these sections only run with a budget of two or more): OpenBLAS runs
+// a GEMM whose count is 1 through its single-threaded driver, whose depth blocking differs from
+// the threaded driver's (K in (Q, 2Q) is halved at a multiple of the unroll there, at (K + 1) / 2
+// here; Cooperlake, Q = 320: dW = dg^T x with S = 400 differs in half its elements, 2.3e-5), and
+// a concurrent caller reads whatever count the process has at that moment, so a count of 1 here
+// changed other callers' results. With every count >= 2 OpenBLAS's choice of driver depends on
+// the shape only, and the threaded driver's results do not depend on its thread count (2 and 4
+// checked bitwise, also under 8 concurrent callers), so a result depends on the shape and the
+// configured budget alone. A lowered count of 2 still limits the threads a section starts.
+static inline void blas_threads(int n) { openblas_set_num_threads(n < 2 ? 2 : n); }
 
 }  // namespace rnn4j

@@ -258,12 +258,14 @@ static int forward_dir(const RnnDir& d, int threads) {
     StepWorker* worker = splittable ? StepWorker::acquire() : nullptr;
     const bool split = worker != nullptr;
     // part 0 gets the first half of the units (a multiple of 16, for whole vectors) and of the
-    // projection outputs; without the worker one part takes everything
-    const int uh = split ? (H / 2 + 8) / 16 * 16 : H;
-    const int ph = split ? (P / 2 + 2) / 4 * 4 : P;
+    // projection outputs; unsplittable, one part takes everything. Like the backward, the parts
+    // depend on the shape and budget only: a call that finds the worker taken runs both parts
+    // itself (run_round), so it computes what the split computes, bit for bit.
+    const int uh = splittable ? (H / 2 + 8) / 16 * 16 : H;
+    const int ph = splittable ? (P / 2 + 2) / 4 * 4 : P;
     pl.u[0] = 0, pl.u[1] = uh, pl.u[2] = H;
     pl.pr[0] = 0, pl.pr[1] = ph, pl.pr[2] = P;
-    pl.giInRound = split && S <= SMALL_M;
+    pl.giInRound = splittable && S <= SMALL_M;
     // Batches above SMALL_M: W_hh^T packed once into panels, each part's panels contiguous,
     // used by the steps with few enough active rows (all steps in a wide split, where W_ih^T is
     // packed too). Whether to use them depends on the layer's shape and thread budget only,
@@ -301,11 +303,18 @@ static int forward_dir(const RnnDir& d, int threads) {
     pl.panels = packed ? pack_part_panels(a, pw, d.G, H, pl.u, pl.pan, R, d.w_hh.p, d.w_hh.ld) : nullptr;
     pl.ihPanels = wide ? pack_part_panels(a, pw, d.G, H, pl.u, pl.ipan, I, d.w_ih.p, d.w_ih.ld) : nullptr;
 
+    // a round: both parts, on the worker and here, or both here when the worker is taken
+    auto run_round = [&] {
+        if (split) worker->round(forward_part, &pl);
+        else {
+            forward_part(&pl, 0);
+            if (splittable) forward_part(&pl, 1);
+        }
+    };
     if (wide) {
         pl.s = 0;
         pl.phase = 2;
-        if (split) worker->round(forward_part, &pl);
-        else forward_part(&pl, 0);
+        run_round();
     } else if (!pl.giInRound) {
         // gi = x W_ih^T + b_ih, all steps at once
         linear_nt(d.isa, S, GH, I, d.x.p, d.x.ld, d.w_ih.p, d.w_ih.ld, pl.gi, GH);
@@ -324,10 +333,7 @@ static int forward_dir(const RnnDir& d, int threads) {
     if (split) blas_threads(1);
     for (int s = 0; s < T; s++) {
         pl.s = s;
-        for (pl.phase = 0; pl.phase < (proj ? 2 : 1); pl.phase++) {
-            if (split) worker->round(forward_part, &pl);
-            else forward_part(&pl, 0);
-        }
+        for (pl.phase = 0; pl.phase < (proj ? 2 : 1); pl.phase++) run_round();
     }
     if (split) {
         blas_threads(threads);
