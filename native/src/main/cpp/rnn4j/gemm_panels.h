@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "blas_count.h"
 #include "common.h"
 #include "isa.h"
 
@@ -273,27 +274,15 @@ static inline void linear_nt(int isa, int M, int Nc, int K, const float* A, long
     } else if (M <= SMALL_M) {
         gemm_nt_small(isa, M, Nc, K, A, lda, B, ldb, C, ldc);
     } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, Nc, K, 1.0f, A, (int)lda, B, (int)ldb, 0.0f, C,
-                    (int)ldc);
+        sgemm_rm(CblasNoTrans, CblasTrans, M, Nc, K, 1.0f, A, (int)lda, B, (int)ldb, 0.0f, C, (int)ldc);
     }
 }
 
-// OpenBLAS's thread count is one process-wide setting: openblas_set_num_threads_local, despite
-// its name, sets it for every thread in the OpenBLAS we link (checked: a count set in one thread
-// is what another thread reads back), so saving and restoring it around a section is a race
-// between Java threads and between the two directions. Sections that run two OpenBLAS callers
-// at once instead lower it for their duration and then put back the layer's budget `threads`
-// (the configured count), never a saved value that another caller may have changed meanwhile.
-//
-// Never below two, though (these sections only run with a budget of two or more): OpenBLAS runs
-// a GEMM whose count is 1 through its single-threaded driver, whose depth blocking differs from
-// the threaded driver's (K in (Q, 2Q) is halved at a multiple of the unroll there, at (K + 1) / 2
-// here; Cooperlake, Q = 320: dW = dg^T x with S = 400 differs in half its elements, 2.3e-5), and
-// a concurrent caller reads whatever count the process has at that moment, so a count of 1 here
-// changed other callers' results. With every count >= 2 OpenBLAS's choice of driver depends on
-// the shape only, and the threaded driver's results do not depend on its thread count (2 and 4
-// checked bitwise, also under 8 concurrent callers), so a result depends on the shape and the
-// configured budget alone. A lowered count of 2 still limits the threads a section starts.
-static inline void blas_threads(int n) { openblas_set_num_threads(n < 2 ? 2 : n); }
+// OpenBLAS's thread count for this thread's calls from here on (blas_count.h): sections that
+// run two OpenBLAS callers at once lower it for their duration and then put back the layer's
+// budget `threads`. It is this thread's only: the process-wide count is switched per call, only
+// while no GEMM of another count runs (a count lowered process-wide changed concurrent callers'
+// results: OpenBLAS's single-threaded driver blocks the depth differently).
+static inline void blas_threads(int n) { blas_want = n < 1 ? 1 : n; }
 
 }  // namespace rnn4j

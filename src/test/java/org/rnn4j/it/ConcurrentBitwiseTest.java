@@ -58,7 +58,7 @@ class ConcurrentBitwiseTest {
             // block such a depth differently
             tests.add(DynamicTest.dynamicTest(b.name() + ": bidirectional LSTM, input 400, H=128",
                     () -> eval(b, seed -> LSTM.builder().inputSize(400).hiddenSize(128)
-                            .bidirectional(true).generator(new Generator(seed)).build(), pool / 2, 1, 16, len)));
+                            .bidirectional(true).generator(new Generator(seed)).build(), pool / 4, 1, 16, len)));
             tests.add(DynamicTest.dynamicTest(b.name() + ": LSTM H=128, one row (step worker)",
                     () -> eval(b, seed -> LSTM.builder().inputSize(64).hiddenSize(128)
                             .generator(new Generator(seed)).build(), pool / 2, 1, 1, len)));
@@ -73,7 +73,7 @@ class ConcurrentBitwiseTest {
                             .generator(new Generator(seed)).build(), pool / 2, 1, 16, len)));
             tests.add(DynamicTest.dynamicTest(b.name() + ": bidirectional 2-layer LSTM backward, a module copy per thread",
                     () -> backward(b, seed -> LSTM.builder().inputSize(64).hiddenSize(128).numLayers(2)
-                            .bidirectional(true).generator(new Generator(seed)).build(), ref ? 2 : 24, len)));
+                            .bidirectional(true).generator(new Generator(seed)).build(), ref ? 2 : 12, len)));
         }
         return tests.stream();
     }
