@@ -7,6 +7,7 @@
 
 #include <cblas.h>
 
+#include "blas_count.h"
 #include "common.h"
 #include "isa.h"
 
@@ -63,12 +64,13 @@ inline void gemm(int trans_a, int trans_b, int m, int n, int k, float alpha, con
             gemm_small_m_nn(m, n, k, alpha, ap, trans_a ? 1 : lda, trans_a ? lda : 1, bp, ldb, beta, cp, ldc);
             continue;
         }
-        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
-                    alpha, ap, lda, bp, ldb, beta, cp, ldc);
+        sgemm_rm(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, ap, lda, bp,
+                 ldb, beta, cp, ldc);
     }
 }
 
-inline void set_num_threads(int n) { openblas_set_num_threads(n); }
+// The configured count: OpenBLAS switches to it at the next call that wants it (blas_count.h).
+inline void set_num_threads(int n) { BlasCount::get().configure(n); }
 inline int get_num_threads() { return openblas_get_num_threads(); }
 
 }  // namespace rnn4j

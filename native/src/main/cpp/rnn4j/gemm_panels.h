@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "blas_count.h"
 #include "common.h"
 #include "isa.h"
 
@@ -273,17 +274,15 @@ static inline void linear_nt(int isa, int M, int Nc, int K, const float* A, long
     } else if (M <= SMALL_M) {
         gemm_nt_small(isa, M, Nc, K, A, lda, B, ldb, C, ldc);
     } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, Nc, K, 1.0f, A, (int)lda, B, (int)ldb, 0.0f, C,
-                    (int)ldc);
+        sgemm_rm(CblasNoTrans, CblasTrans, M, Nc, K, 1.0f, A, (int)lda, B, (int)ldb, 0.0f, C, (int)ldc);
     }
 }
 
-// OpenBLAS's thread count is one process-wide setting: openblas_set_num_threads_local, despite
-// its name, sets it for every thread in the OpenBLAS we link (checked: a count set in one thread
-// is what another thread reads back), so saving and restoring it around a section is a race
-// between Java threads and between the two directions. Sections that run two OpenBLAS callers
-// at once instead lower it for their duration and then put back the layer's budget `threads`
-// (the configured count), never a saved value that another caller may have changed meanwhile.
-static inline void blas_threads(int n) { openblas_set_num_threads(n < 1 ? 1 : n); }
+// OpenBLAS's thread count for this thread's calls from here on (blas_count.h): sections that
+// run two OpenBLAS callers at once lower it for their duration and then put back the layer's
+// budget `threads`. It is this thread's only: the process-wide count is switched per call, only
+// while no GEMM of another count runs (a count lowered process-wide changed concurrent callers'
+// results: OpenBLAS's single-threaded driver blocks the depth differently).
+static inline void blas_threads(int n) { blas_want = n < 1 ? 1 : n; }
 
 }  // namespace rnn4j

@@ -179,6 +179,7 @@ static bool want_bwd_split(const RnnDir& d, int threads) { return d.P == 0 && wi
 
 static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
     DxTurnGuard guard{turns, k};
+    const BlasWant blasWant(threads);  // this direction's OpenBLAS calls: its budget (blas_count.h)
     const int T = d.T, N = d.N, S = d.S, I = d.I, H = d.H, P = d.P, R = d.R, GH = d.GH;
     const bool lstm = d.kind == CELL_LSTM, gru = d.kind == CELL_GRU, proj = lstm && P > 0;
     const float* ws = d.ws.p;  // (S, W) ld d.ws.ld, required in backward
@@ -286,7 +287,7 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
         if (proj) {
             copy_rows(bt, P, dh, R, dhAll + row0 * P, P);
             // dhPre (bt, H) = dh (bt, P) W_hr (P, H)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bt, H, P, 1.0f, dh, R, d.w_hr.p,
+            sgemm_rm(CblasNoTrans, CblasNoTrans, bt, H, P, 1.0f, dh, R, d.w_hr.p,
                         (int)d.w_hr.ld, 0.0f, dhPre, H);
             dhp = dhPre;
             lddhp = H;
@@ -297,7 +298,7 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
         if (pan && bt <= panelRows)
             panels_gemm(d.isa, bt, GH, dgh + row0 * GH, GH, pan, npan, dh, R, gru);
         else
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bt, R, GH, 1.0f, dgh + row0 * GH, GH,
+            sgemm_rm(CblasNoTrans, CblasNoTrans, bt, R, GH, 1.0f, dgh + row0 * GH, GH,
                         d.w_hh.p, (int)d.w_hh.ld, gru ? 1.0f : 0.0f, dh, R);
     }
     if (worker) worker->release();  // the whole-sequence GEMMs below use OpenBLAS's threads
@@ -306,19 +307,19 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
 
     // whole-sequence gradients
     if (d.dw_ih.p && I > 0)  // (GH, I) += dg^T (GH, S) x (S, I)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, I, S, 1.0f, dg, GH, d.x.p, (int)d.x.ld, 1.0f,
+        sgemm_rm(CblasTrans, CblasNoTrans, GH, I, S, 1.0f, dg, GH, d.x.p, (int)d.x.ld, 1.0f,
                     d.dw_ih.p, (int)d.dw_ih.ld);
     if (d.dw_hh.p)  // (GH, R) += dgh^T (GH, S) hprev (S, R)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, R, S, 1.0f, dgh, GH, hprev, R, 1.0f, d.dw_hh.p,
+        sgemm_rm(CblasTrans, CblasNoTrans, GH, R, S, 1.0f, dgh, GH, hprev, R, 1.0f, d.dw_hh.p,
                     (int)d.dw_hh.ld);
     if (d.db_ih.p) add_column_sums(S, GH, dg, d.db_ih.p, colAcc);
     if (d.db_hh.p) add_column_sums(S, GH, dgh, d.db_hh.p, colAcc);
     if (proj && d.dw_hr.p)  // (P, H) += dhAll^T (P, S) (o*tanh c) (S, H)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, P, H, S, 1.0f, dhAll, P, ws + 5 * H, (int)ldws, 1.0f,
+        sgemm_rm(CblasTrans, CblasNoTrans, P, H, S, 1.0f, dhAll, P, ws + 5 * H, (int)ldws, 1.0f,
                     d.dw_hr.p, (int)d.dw_hr.ld);
     if (d.dx.p && I > 0) {  // (S, I) += dg (S, GH) W_ih (GH, I), shared by the directions: last, in turn
         if (turns) turns->wait_for(k);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, S, I, GH, 1.0f, dg, GH, d.w_ih.p,
+        sgemm_rm(CblasNoTrans, CblasNoTrans, S, I, GH, 1.0f, dg, GH, d.w_ih.p,
                     (int)d.w_ih.ld, 1.0f, d.dx.p, (int)d.dx.ld);
     }
     return RNN_OK;

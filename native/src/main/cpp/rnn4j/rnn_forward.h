@@ -152,6 +152,7 @@ struct FwdPlan {
     const Panel* ihPanels;  // packed W_ih^T panels when the parts also compute gi (wide split)
     int ipan[3];            // part k owns W_ih panels [ipan[k], ipan[k+1])
     int u[3], pr[3];
+    int blas;        // OpenBLAS threads of the parts' calls: 1 when splittable (blas_count.h)
     int s, phase;    // the round
 };
 
@@ -166,6 +167,7 @@ static inline void add_bias_units(int S, int G, int H, int j0, int j1, const flo
 
 static void forward_part(void* arg, int part) {
     const FwdPlan& pl = *static_cast<const FwdPlan*>(arg);
+    const BlasWant blasWant(pl.blas);  // the same count on the worker and here
     const RnnDir& d = *pl.d;
     const int H = d.H, P = d.P, R = d.R, GH = d.GH, N = d.N;
     const bool proj = d.kind == CELL_LSTM && P > 0;
@@ -252,18 +254,24 @@ static int forward_dir(const RnnDir& d, int threads) {
     const int T = d.T, N = d.N, S = d.S, I = d.I, H = d.H, P = d.P, R = d.R, GH = d.GH, W = d.W;
     const bool lstm = d.kind == CELL_LSTM, proj = lstm && P > 0;
     const int pw = panel_width(d.isa);
+    const BlasWant blasWant(threads);  // this direction's OpenBLAS calls: its budget (blas_count.h)
 
     FwdPlan pl;
     const bool splittable = want_split(d, threads);
     StepWorker* worker = splittable ? StepWorker::acquire() : nullptr;
     const bool split = worker != nullptr;
     // part 0 gets the first half of the units (a multiple of 16, for whole vectors) and of the
-    // projection outputs; without the worker one part takes everything
-    const int uh = split ? (H / 2 + 8) / 16 * 16 : H;
-    const int ph = split ? (P / 2 + 2) / 4 * 4 : P;
+    // projection outputs; unsplittable, one part takes everything. Like the backward, the parts
+    // depend on the shape and budget only: a call that finds the worker taken runs both parts
+    // itself (run_round), so it computes what the split computes, bit for bit.
+    const int uh = splittable ? (H / 2 + 8) / 16 * 16 : H;
+    const int ph = splittable ? (P / 2 + 2) / 4 * 4 : P;
     pl.u[0] = 0, pl.u[1] = uh, pl.u[2] = H;
     pl.pr[0] = 0, pl.pr[1] = ph, pl.pr[2] = P;
-    pl.giInRound = split && S <= SMALL_M;
+    pl.giInRound = splittable && S <= SMALL_M;
+    // while the two parts run, their OpenBLAS calls (the projection's) take one thread each,
+    // whichever thread runs a part and whether or not the worker was free
+    pl.blas = splittable ? 1 : threads;
     // Batches above SMALL_M: W_hh^T packed once into panels, each part's panels contiguous,
     // used by the steps with few enough active rows (all steps in a wide split, where W_ih^T is
     // packed too). Whether to use them depends on the layer's shape and thread budget only,
@@ -301,11 +309,18 @@ static int forward_dir(const RnnDir& d, int threads) {
     pl.panels = packed ? pack_part_panels(a, pw, d.G, H, pl.u, pl.pan, R, d.w_hh.p, d.w_hh.ld) : nullptr;
     pl.ihPanels = wide ? pack_part_panels(a, pw, d.G, H, pl.u, pl.ipan, I, d.w_ih.p, d.w_ih.ld) : nullptr;
 
+    // a round: both parts, on the worker and here, or both here when the worker is taken
+    auto run_round = [&] {
+        if (split) worker->round(forward_part, &pl);
+        else {
+            forward_part(&pl, 0);
+            if (splittable) forward_part(&pl, 1);
+        }
+    };
     if (wide) {
         pl.s = 0;
         pl.phase = 2;
-        if (split) worker->round(forward_part, &pl);
-        else forward_part(&pl, 0);
+        run_round();
     } else if (!pl.giInRound) {
         // gi = x W_ih^T + b_ih, all steps at once
         linear_nt(d.isa, S, GH, I, d.x.p, d.x.ld, d.w_ih.p, d.w_ih.ld, pl.gi, GH);
@@ -320,8 +335,6 @@ static int forward_dir(const RnnDir& d, int threads) {
     if (!proj) copy_rows(N, R, d.h0.p, d.h0.ld, pl.h[1], R);
     if (lstm) copy_rows(N, H, d.c0.p, d.c0.ld, pl.c, H);
 
-    // while the two parts run, the projection's OpenBLAS calls (if any) take one thread each
-    if (split) blas_threads(1);
     for (int s = 0; s < T; s++) {
         if (cancelled(d)) {
             if (split) {
@@ -331,15 +344,9 @@ static int forward_dir(const RnnDir& d, int threads) {
             return RNN_INTERRUPTED;
         }
         pl.s = s;
-        for (pl.phase = 0; pl.phase < (proj ? 2 : 1); pl.phase++) {
-            if (split) worker->round(forward_part, &pl);
-            else forward_part(&pl, 0);
-        }
+        for (pl.phase = 0; pl.phase < (proj ? 2 : 1); pl.phase++) run_round();
     }
-    if (split) {
-        blas_threads(threads);
-        worker->release();
-    }
+    if (split) worker->release();
     copy_rows(N, R, pl.h[proj ? 0 : T & 1], R, d.h_n.p, d.h_n.ld);
     if (lstm) copy_rows(N, H, pl.c, H, d.c_n.p, d.c_n.ld);
     return RNN_OK;
