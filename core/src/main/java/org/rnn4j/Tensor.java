@@ -84,10 +84,22 @@ public class Tensor implements AutoCloseable {
 
     /** start, start+step, ... up to but excluding end (torch.arange). */
     public static Tensor arange(float start, float end, float step) {
-        if (step == 0 || Float.isNaN(step)) {
-            throw new IllegalArgumentException("arange: step must be non-zero, got " + step);
+        Shape.requireFinite("arange", "start", start);
+        Shape.requireFinite("arange", "end", end);
+        Shape.requireFinite("arange", "step", step);
+        if (step == 0) {
+            throw new IllegalArgumentException("arange: argument 'step' must be non-zero, got " + step);
         }
-        int n = (int) Math.max(0, Math.ceil((end - start) / step));
+        if ((step > 0 && end < start) || (step < 0 && end > start)) {
+            throw new IllegalArgumentException("arange: argument 'step' " + step + " has the wrong sign for the range "
+                    + start + " -> " + end + " (upper bound and larger bound inconsistent with step sign)");
+        }
+        double count = Math.ceil(((double) end - start) / step);
+        if (count > Shape.MAX_NUMEL) {
+            throw new IllegalArgumentException("arange: arguments start=" + start + ", end=" + end + ", step=" + step
+                    + " give " + (long) count + " elements, more than the " + Shape.MAX_NUMEL + " one tensor can hold");
+        }
+        int n = (int) Math.max(0, count);
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
             v[i] = start + i * step;
@@ -114,10 +126,10 @@ public class Tensor implements AutoCloseable {
 
     public static Tensor of(float[][] data) {
         int rows = data.length;
-        int cols = rows == 0 ? 0 : data[0].length;
-        float[] flat = new float[rows * cols];
+        int cols = rows == 0 ? 0 : requireRow(data[0], "data[0]").length;
+        float[] flat = new float[Math.toIntExact(Shape.numel("of", "data", rows, cols))];
         for (int i = 0; i < rows; i++) {
-            if (data[i].length != cols) {
+            if (requireRow(data[i], "data[" + i + "]").length != cols) {
                 throw new IllegalArgumentException("of: ragged array, row " + i + " has " + data[i].length
                         + " elements, expected " + cols);
             }
@@ -128,15 +140,15 @@ public class Tensor implements AutoCloseable {
 
     public static Tensor of(float[][][] data) {
         int a = data.length;
-        int b = a == 0 ? 0 : data[0].length;
-        int c = b == 0 ? 0 : data[0][0].length;
-        float[] flat = new float[a * b * c];
+        int b = a == 0 ? 0 : requireRow(data[0], "data[0]").length;
+        int c = b == 0 ? 0 : requireRow(data[0][0], "data[0][0]").length;
+        float[] flat = new float[Math.toIntExact(Shape.numel("of", "data", a, b, c))];
         for (int i = 0; i < a; i++) {
-            if (data[i].length != b) {
+            if (requireRow(data[i], "data[" + i + "]").length != b) {
                 throw new IllegalArgumentException("of: ragged array at [" + i + "]: " + data[i].length + " rows, expected " + b);
             }
             for (int j = 0; j < b; j++) {
-                if (data[i][j].length != c) {
+                if (requireRow(data[i][j], "data[" + i + "][" + j + "]").length != c) {
                     throw new IllegalArgumentException("of: ragged array at [" + i + "][" + j + "]: "
                             + data[i][j].length + " elements, expected " + c);
                 }
@@ -144,6 +156,13 @@ public class Tensor implements AutoCloseable {
             }
         }
         return fromArray(flat, a, b, c);
+    }
+
+    private static <T> T requireRow(T row, String name) {
+        if (row == null) {
+            throw new IllegalArgumentException("of: argument 'data' has a null row at " + name);
+        }
+        return row;
     }
 
     /** A 0-d tensor holding {@code value}. */
@@ -158,6 +177,11 @@ public class Tensor implements AutoCloseable {
 
     /** Uniform in [lo, hi) from {@code gen}. */
     public static Tensor uniform(Generator gen, float lo, float hi, int... shape) {
+        Shape.requireFinite("uniform", "lo", lo);
+        Shape.requireFinite("uniform", "hi", hi);
+        if (lo > hi) {
+            throw new IllegalArgumentException("uniform: argument 'lo' " + lo + " must not be above 'hi' " + hi);
+        }
         int[] s = checkShape("uniform", shape);
         float[] v = new float[Math.toIntExact(numel(s))];
         gen.uniform(v, lo, hi);
@@ -1596,16 +1620,9 @@ public class Tensor implements AutoCloseable {
         return d;
     }
 
+    /** A shape the caller passed to a factory: sizes >= 0, at most {@link Shape#MAX_NUMEL} elements. */
     private static int[] checkShape(String op, int[] shape) {
-        for (int i = 0; i < shape.length; i++) {
-            if (shape[i] < 0) {
-                throw new IllegalArgumentException(op + ": argument 'shape' has negative size " + shape[i] + " at dim " + i
-                        + ": " + Arrays.toString(shape));
-            }
-        }
-        if (exceedsIntElements(shape)) {
-            throw new IllegalArgumentException(op + ": shape " + Arrays.toString(shape) + " has more than 2^31-1 elements");
-        }
+        Shape.numel(op, "shape", shape);
         return shape.clone();
     }
 

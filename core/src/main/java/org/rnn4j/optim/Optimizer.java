@@ -107,7 +107,7 @@ public abstract class Optimizer implements AutoCloseable {
     /** Sets the learning rate for the next steps (what LR schedulers call). */
     public final void setLr(double lr) {
         if (!(lr >= 0) || Double.isInfinite(lr)) {
-            throw new IllegalArgumentException(name + ": invalid learning rate: " + lr + " (must be finite and >= 0)");
+            throw new IllegalArgumentException(name + ": invalid learning rate: " + lr + " (lr must be finite and >= 0)");
         }
         this.lr = lr;
     }
@@ -301,7 +301,7 @@ public abstract class Optimizer implements AutoCloseable {
         }
         double newLr = scalars.containsKey("lr") ? Double.parseDouble(scalars.get("lr").trim()) : lr;
         if (!(newLr >= 0) || Double.isInfinite(newLr)) {
-            throw new IllegalArgumentException(where + ": invalid learning rate: " + newLr);
+            throw new IllegalArgumentException(where + ": invalid learning rate: " + newLr + " (lr must be finite and >= 0)");
         }
         loadHyperParameters(scalars);   // validates all before assigning any
         setLr(newLr);
