@@ -32,6 +32,8 @@ public class Tensor implements AutoCloseable {
     private volatile boolean closed;
 
     private boolean requiresGrad;
+    /** The thread now in a training operation on this leaf's gradient (backward, zeroGrad, step), or null. */
+    private volatile Thread gradUser;
     private Tensor grad;
     private Node gradFn;
     private int outputIndex;
@@ -395,10 +397,54 @@ public class Tensor implements AutoCloseable {
 
     /** Replaces the gradient (null clears it, freeing the old one). */
     public void setGrad(Tensor g) {
-        if (grad != null && grad != g) {
-            grad.close();
+        boolean claimed = claimGrad("setGrad");
+        try {
+            if (grad != null && grad != g) {
+                grad.close();
+            }
+            grad = g;
+        } finally {
+            if (claimed) {
+                releaseGrad();
+            }
         }
-        grad = g;
+    }
+
+    private static final java.util.concurrent.atomic.AtomicReferenceFieldUpdater<Tensor, Thread> GRAD_USER =
+            java.util.concurrent.atomic.AtomicReferenceFieldUpdater.newUpdater(Tensor.class, Thread.class, "gradUser");
+
+    /**
+     * Marks this tensor's gradient as in use by the current thread for a training operation
+     * (backward into it, clearing it, an optimizer step), so that a second thread doing the same
+     * at once fails fast instead of corrupting the gradient. Re-entrant: returns false (release
+     * nothing) if this thread already holds it. One compare-and-set; inference never calls it.
+     *
+     * @return true if the claim was taken now and must be given back with {@link #releaseGrad()}
+     * @throws IllegalStateException naming both threads if another thread holds it
+     */
+    public boolean claimGrad(String op) {
+        Thread me = Thread.currentThread();
+        while (true) {
+            Thread holder = gradUser;
+            if (holder == me) {
+                return false;
+            }
+            if (holder == null) {
+                if (GRAD_USER.compareAndSet(this, null, me)) {
+                    return true;
+                }
+                continue;
+            }
+            throw new IllegalStateException(op + ": the gradient of tensor " + Arrays.toString(shape)
+                    + " is in use by thread '" + holder.getName() + "' (backward, zeroGrad or an optimizer step) while thread '"
+                    + me.getName() + "' uses it: a module and its optimizer are trained by one thread at a time "
+                    + "(concurrent inference in eval mode or under GradMode.noGrad() is fine)");
+        }
+    }
+
+    /** Gives back a claim taken by {@link #claimGrad(String)} on this thread. */
+    public void releaseGrad() {
+        GRAD_USER.compareAndSet(this, Thread.currentThread(), null);
     }
 
     /** Frees the gradient (PyTorch set_to_none=True). */
@@ -450,11 +496,16 @@ public class Tensor implements AutoCloseable {
 
     /** Adds {@code g} into this leaf's gradient (allocated outside any scope: it belongs to the leaf). */
     public void accumulateGrad(Tensor g) {
+        boolean claimed = claimGrad("backward");
         try (GradMode.Guard ng = GradMode.noGrad()) {
             if (grad == null) {
                 grad = detachedCopy(g.shape().length == shape.length ? g : g.reshape(shape));
             } else {
                 grad.addInPlace(g, 1f);
+            }
+        } finally {
+            if (claimed) {
+                releaseGrad();
             }
         }
     }
