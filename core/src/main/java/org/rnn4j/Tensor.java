@@ -81,6 +81,9 @@ public class Tensor implements AutoCloseable {
 
     /** 0, 1, ..., n-1. */
     public static Tensor arange(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("arange: argument 'n' must be >= 0, got " + n);
+        }
         return arange(0, n, 1);
     }
 
@@ -174,6 +177,7 @@ public class Tensor implements AutoCloseable {
 
     /** Uniform in [0, 1) from {@code gen}. */
     public static Tensor rand(Generator gen, int... shape) {
+        checkShape("rand", shape);
         return uniform(gen, 0f, 1f, shape);
     }
 
