@@ -81,8 +81,8 @@ public class Tensor implements AutoCloseable {
 
     /** 0, 1, ..., n-1. */
     public static Tensor arange(int n) {
-        if (n < 0) {
-            throw new IllegalArgumentException("arange: argument 'n' must be >= 0, got " + n);
+        if (n < 0 || n > Shape.MAX_NUMEL) {
+            throw new IllegalArgumentException("arange: argument 'n' must be in [0, " + Shape.MAX_NUMEL + "], got " + n);
         }
         return arange(0, n, 1);
     }
@@ -761,7 +761,7 @@ public class Tensor implements AutoCloseable {
     public Tensor expand(int... newShape) {
         ensureOpen("expand");
         if (newShape.length < shape.length) {
-            throw new IllegalArgumentException("expand: target " + Arrays.toString(newShape) + " has fewer dims than "
+            throw new IllegalArgumentException("expand: argument 'size' " + Arrays.toString(newShape) + " has fewer dims than "
                     + Arrays.toString(shape));
         }
         int lead = newShape.length - shape.length;
@@ -772,7 +772,8 @@ public class Tensor implements AutoCloseable {
             int want = newShape[i];
             if (src < 0) {
                 if (want < 0) {
-                    throw new IllegalArgumentException("expand: -1 not allowed for new leading dim " + i);
+                    throw new IllegalArgumentException("expand: argument 'size' " + Arrays.toString(newShape)
+                            + ": -1 not allowed for new leading dim " + i);
                 }
                 s[i] = want;
                 st[i] = 0;
@@ -783,12 +784,12 @@ public class Tensor implements AutoCloseable {
                 s[i] = want;
                 st[i] = 0;
             } else {
-                throw new IllegalArgumentException("expand: size " + shape[src] + " at dim " + src + " of "
+                throw new IllegalArgumentException("expand: argument 'size': size " + shape[src] + " at dim " + src + " of "
                         + Arrays.toString(shape) + " cannot expand to " + want + " (target " + Arrays.toString(newShape) + ")");
             }
         }
         if (exceedsIntElements(s)) {
-            throw new IllegalArgumentException("expand: target " + Arrays.toString(newShape) + " has more than 2^31-1 elements");
+            throw new IllegalArgumentException("expand: argument 'size' " + Arrays.toString(newShape) + " has more than 2^31-1 elements");
         }
         Tensor out = new Tensor(storage, offset, s, st);
         int[] orig = shape.clone();
@@ -1230,12 +1231,17 @@ public class Tensor implements AutoCloseable {
 
     /** Elements as ints (for index tensors holding integral floats). */
     public int[] toIntArray() {
+        return toIntArray("toIntArray", "self");
+    }
+
+    /** {@link #toIntArray()} for argument {@code arg} of {@code op}: a non-integral element is an error naming it. */
+    public int[] toIntArray(String op, String arg) {
         float[] f = toArray();
         int[] r = new int[f.length];
         for (int i = 0; i < f.length; i++) {
             r[i] = Math.round(f[i]);
             if (r[i] != f[i]) {
-                throw new IllegalArgumentException("toIntArray: element " + i + " = " + f[i] + " is not an integer");
+                throw new IllegalArgumentException(op + ": argument '" + arg + "' element " + i + " = " + f[i] + " is not an integer");
             }
         }
         return r;
@@ -1318,7 +1324,7 @@ public class Tensor implements AutoCloseable {
         }
         int[] batchA = Arrays.copyOf(shape, shape.length - 2);
         int[] batchB = Arrays.copyOf(other.shape, other.shape.length - 2);
-        int[] batch = broadcastShapes("matmul", batchA, batchB);
+        int[] batch = broadcastShapes("matmul: batch dims of 'self' and 'other'", batchA, batchB);
         int nb = prod(batch, 0, batch.length);
         int[] outShape = Arrays.copyOf(batch, batch.length + 2);
         outShape[batch.length] = m;
@@ -1516,7 +1522,7 @@ public class Tensor implements AutoCloseable {
                         + ", expected " + Arrays.toString(shape) + " except in dim " + d);
             }
         }
-        int[] idx = index.toIntArray();
+        int[] idx = index.toIntArray("gather", "index");
         for (int j = 0; j < idx.length; j++) {
             if (idx[j] < 0 || idx[j] >= shape[d]) {
                 throw new IndexOutOfBoundsException("gather: index value " + idx[j] + " out of range for dim " + d + " of size " + shape[d]);

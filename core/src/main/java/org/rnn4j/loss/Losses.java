@@ -31,7 +31,7 @@ public final class Losses {
 
     /** Same with the targets as a tensor of integral floats (the fixtures' and PyTorch users' form). */
     public static Tensor crossEntropy(Tensor logits, Tensor target, Reduction reduction, int ignoreIndex) {
-        return crossEntropy(logits, target.toIntArray(), reduction, ignoreIndex);
+        return crossEntropy(logits, target.toIntArray("cross_entropy", "target"), reduction, ignoreIndex);
     }
 
     /**

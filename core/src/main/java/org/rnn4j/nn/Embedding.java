@@ -100,7 +100,7 @@ public final class Embedding extends Module implements Layer {
     /** Ids given as a tensor of integral values. */
     @Override
     public Tensor forward(Tensor ids) {
-        return forward(ids.toIntArray(), ids.shape());
+        return forward(ids.toIntArray("Embedding.forward", "ids"), ids.shape());
     }
 
     @Override
