@@ -554,6 +554,57 @@ def gen_loss(fx):
         fx.save(f"loss/mse_{name}.safetensors", t, meta)
 
 
+# degenerate loss inputs (edge/loss/): empty batches (R = 0, N = 0, d = 0), zero classes, all
+# targets ignored; Debian's PyTorch 1.13 refuses some of them (then the file records the error
+# and the Java side must refuse them too)
+LOSS_EDGE = [
+    # (name, logits shape, targets: "zeros" | "ignored" | list, for every reduction)
+    ("r0_c3",          (0, 3),    "zeros"),
+    ("n0_c3_d2",       (0, 3, 2), "zeros"),
+    ("n2_c3_d0",       (2, 3, 0), "zeros"),
+    ("r0_c0",          (0, 0),    "zeros"),
+    ("n0_c0_d2",       (0, 0, 2), "zeros"),
+    ("r2_c0_ignored",  (2, 0),    "ignored"),
+    ("c0_unbatched_ignored", (0,), "ignored"),
+    ("r2_c3_ignored",  (2, 3),    "ignored"),
+    ("r2_c0_target0",  (2, 0),    "zeros"),       # IndexError: target 0 out of bounds
+    ("n3_c0_d2_ignored", (3, 0, 2), "ignored"),   # RuntimeError in 1.13 (its view of the logits)
+    ("c0_unbatched_target0", (0,), "zeros"),      # IndexError
+]
+
+
+def gen_loss_edge(fx):
+    for i, (name, shape, tkind) in enumerate(LOSS_EDGE):
+        tshape = (shape[0],) + tuple(shape[2:]) if len(shape) > 1 else ()
+        for fn_name, fn in (("cross_entropy", F.cross_entropy), ("nll_loss", F.nll_loss)):
+            for red in ("mean", "sum", "none"):
+                seed = 5000 + i
+                torch.manual_seed(seed)
+                logits = (2.0 * rand32(*shape)).requires_grad_(True)
+                tgt = torch.zeros(tshape, dtype=torch.int64) if tkind == "zeros" \
+                    else torch.full(tshape, -100, dtype=torch.int64)
+                meta = {"loss": fn_name, "reduction": red, "ignore_index": -100, "seed": seed,
+                        "compute_dtype": "float64", "logits_shape": list(shape)}
+                t = [("logits", logits), ("targets", tgt)]
+                try:
+                    loss = fn(logits, tgt, ignore_index=-100, reduction=red)
+                except (IndexError, RuntimeError, ValueError) as e:
+                    meta["error"] = type(e).__name__
+                    meta["error_message"] = str(e).splitlines()[0][:200]
+                    fx.save(f"edge/loss/{fn_name}_{name}_{red}.safetensors", t, meta)
+                    continue
+                if red == "none":   # loss_backward's rand32 cannot draw a 0-d upstream gradient
+                    g = torch.randn(tuple(loss.shape), dtype=torch.float32).double()
+                    (loss * g).sum().backward()
+                    t += [("grad_loss", g)]
+                else:
+                    loss.backward()
+                # the writer stores 0-d tensors as (1): the true shape goes in the metadata
+                meta["loss_shape"] = list(loss.shape)
+                t += [("loss", loss), ("grad.logits", logits.grad)]
+                fx.save(f"edge/loss/{fn_name}_{name}_{red}.safetensors", t, meta)
+
+
 # ----------------------------------------------------------------------------
 # 5. training trajectories
 # ----------------------------------------------------------------------------
@@ -1152,7 +1203,7 @@ def main():
     fx = Fixtures(args.out)
     groups = {"rnn": gen_rnn, "rnn_wide": gen_rnn_wide, "cell": gen_cell, "pack": gen_pack, "loss": gen_loss,
               "train": gen_train, "io": gen_io, "edge": gen_edge, "optim": gen_optim,
-              "torch": gen_torch}
+              "torch": gen_torch, "loss_edge": gen_loss_edge}
     only = set(args.only.split(",")) if args.only else set(groups)
     unknown = only - set(groups)
     if unknown:

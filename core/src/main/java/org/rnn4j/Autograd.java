@@ -26,6 +26,40 @@ final class Autograd {
             throw new IllegalStateException("backward: tensor does not require grad and has no grad_fn");
         }
         List<GradFn> order = topologicalOrder(rootNode);
+        // the leaves (parameters) are this thread's for the whole walk: another thread's backward,
+        // zeroGrad or optimizer step on them meanwhile fails fast on one side instead of racing
+        List<Tensor> claimed = claimLeaves(order);
+        try {
+            run(order, rootNode, root, gradRoot, retainGraph);
+        } finally {
+            for (Tensor leaf : claimed) {
+                leaf.releaseGrad();
+            }
+        }
+    }
+
+    private static List<Tensor> claimLeaves(List<GradFn> order) {
+        List<Tensor> claimed = new ArrayList<>();
+        Map<Tensor, Boolean> seen = new IdentityHashMap<>();
+        try {
+            for (GradFn node : order) {
+                for (Tensor in : node.inputs()) {
+                    if (in != null && in.gradFn() == null && in.requiresGrad() && seen.put(in, Boolean.TRUE) == null
+                            && in.claimGrad("backward")) {
+                        claimed.add(in);
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            for (Tensor leaf : claimed) {
+                leaf.releaseGrad();
+            }
+            throw e;
+        }
+        return claimed;
+    }
+
+    private static void run(List<GradFn> order, GradFn rootNode, Tensor root, Tensor gradRoot, boolean retainGraph) {
         Map<GradFn, Tensor[]> pending = new IdentityHashMap<>();
         Tensor[] first = new Tensor[rootNode.outputCount()];
         first[root.outputIndex()] = gradRoot;

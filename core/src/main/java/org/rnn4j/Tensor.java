@@ -30,6 +30,8 @@ public final class Tensor implements AutoCloseable {
     private volatile boolean closed;
 
     private boolean requiresGrad;
+    /** The thread now in a training operation on this leaf's gradient (backward, zeroGrad, step), or null. */
+    private volatile Thread gradUser;
     private Tensor grad;
     private GradFn gradFn;
     private int outputIndex;
@@ -77,15 +79,30 @@ public final class Tensor implements AutoCloseable {
 
     /** 0, 1, ..., n-1. */
     public static Tensor arange(int n) {
+        if (n < 0 || n > Shape.MAX_NUMEL) {
+            throw new IllegalArgumentException("arange: argument 'n' must be in [0, " + Shape.MAX_NUMEL + "], got " + n);
+        }
         return arange(0, n, 1);
     }
 
     /** start, start+step, ... up to but excluding end (torch.arange). */
     public static Tensor arange(float start, float end, float step) {
-        if (step == 0 || Float.isNaN(step)) {
-            throw new IllegalArgumentException("arange: step must be non-zero, got " + step);
+        Shape.requireFinite("arange", "start", start);
+        Shape.requireFinite("arange", "end", end);
+        Shape.requireFinite("arange", "step", step);
+        if (step == 0) {
+            throw new IllegalArgumentException("arange: argument 'step' must be non-zero, got " + step);
         }
-        int n = (int) Math.max(0, Math.ceil((end - start) / step));
+        if ((step > 0 && end < start) || (step < 0 && end > start)) {
+            throw new IllegalArgumentException("arange: argument 'step' " + step + " has the wrong sign for the range "
+                    + start + " -> " + end + " (upper bound and larger bound inconsistent with step sign)");
+        }
+        double count = Math.ceil(((double) end - start) / step);
+        if (count > Shape.MAX_NUMEL) {
+            throw new IllegalArgumentException("arange: arguments start=" + start + ", end=" + end + ", step=" + step
+                    + " give " + (long) count + " elements, more than the " + Shape.MAX_NUMEL + " one tensor can hold");
+        }
+        int n = (int) Math.max(0, count);
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
             v[i] = start + i * step;
@@ -112,10 +129,10 @@ public final class Tensor implements AutoCloseable {
 
     public static Tensor of(float[][] data) {
         int rows = data.length;
-        int cols = rows == 0 ? 0 : data[0].length;
-        float[] flat = new float[rows * cols];
+        int cols = rows == 0 ? 0 : requireRow(data[0], "data[0]").length;
+        float[] flat = new float[Math.toIntExact(Shape.numel("of", "data", rows, cols))];
         for (int i = 0; i < rows; i++) {
-            if (data[i].length != cols) {
+            if (requireRow(data[i], "data[" + i + "]").length != cols) {
                 throw new IllegalArgumentException("of: ragged array, row " + i + " has " + data[i].length
                         + " elements, expected " + cols);
             }
@@ -126,15 +143,15 @@ public final class Tensor implements AutoCloseable {
 
     public static Tensor of(float[][][] data) {
         int a = data.length;
-        int b = a == 0 ? 0 : data[0].length;
-        int c = b == 0 ? 0 : data[0][0].length;
-        float[] flat = new float[a * b * c];
+        int b = a == 0 ? 0 : requireRow(data[0], "data[0]").length;
+        int c = b == 0 ? 0 : requireRow(data[0][0], "data[0][0]").length;
+        float[] flat = new float[Math.toIntExact(Shape.numel("of", "data", a, b, c))];
         for (int i = 0; i < a; i++) {
-            if (data[i].length != b) {
+            if (requireRow(data[i], "data[" + i + "]").length != b) {
                 throw new IllegalArgumentException("of: ragged array at [" + i + "]: " + data[i].length + " rows, expected " + b);
             }
             for (int j = 0; j < b; j++) {
-                if (data[i][j].length != c) {
+                if (requireRow(data[i][j], "data[" + i + "][" + j + "]").length != c) {
                     throw new IllegalArgumentException("of: ragged array at [" + i + "][" + j + "]: "
                             + data[i][j].length + " elements, expected " + c);
                 }
@@ -144,6 +161,13 @@ public final class Tensor implements AutoCloseable {
         return fromArray(flat, a, b, c);
     }
 
+    private static <T> T requireRow(T row, String name) {
+        if (row == null) {
+            throw new IllegalArgumentException("of: argument 'data' has a null row at " + name);
+        }
+        return row;
+    }
+
     /** A 0-d tensor holding {@code value}. */
     public static Tensor scalar(float value) {
         return fromArray(new float[] {value});
@@ -151,6 +175,7 @@ public final class Tensor implements AutoCloseable {
 
     /** Uniform in [0, 1) from {@code gen}. */
     public static Tensor rand(Generator gen, int... shape) {
+        checkShape("rand", shape);
         return uniform(gen, 0f, 1f, shape);
     }
 
@@ -161,6 +186,11 @@ public final class Tensor implements AutoCloseable {
 
     /** Uniform in [lo, hi) from {@code gen}. */
     public static Tensor uniform(Generator gen, float lo, float hi, int... shape) {
+        Shape.requireFinite("uniform", "lo", lo);
+        Shape.requireFinite("uniform", "hi", hi);
+        if (lo > hi) {
+            throw new IllegalArgumentException("uniform: argument 'lo' " + lo + " must not be above 'hi' " + hi);
+        }
         int[] s = checkShape("uniform", shape);
         float[] v = new float[Math.toIntExact(numel(s))];
         gen.uniform(v, lo, hi);
@@ -403,10 +433,54 @@ public final class Tensor implements AutoCloseable {
 
     /** Replaces the gradient (null clears it, freeing the old one). */
     public void setGrad(Tensor g) {
-        if (grad != null && grad != g) {
-            grad.close();
+        boolean claimed = claimGrad("setGrad");
+        try {
+            if (grad != null && grad != g) {
+                grad.close();
+            }
+            grad = g;
+        } finally {
+            if (claimed) {
+                releaseGrad();
+            }
         }
-        grad = g;
+    }
+
+    private static final java.util.concurrent.atomic.AtomicReferenceFieldUpdater<Tensor, Thread> GRAD_USER =
+            java.util.concurrent.atomic.AtomicReferenceFieldUpdater.newUpdater(Tensor.class, Thread.class, "gradUser");
+
+    /**
+     * Marks this tensor's gradient as in use by the current thread for a training operation
+     * (backward into it, clearing it, an optimizer step), so that a second thread doing the same
+     * at once fails fast instead of corrupting the gradient. Re-entrant: returns false (release
+     * nothing) if this thread already holds it. One compare-and-set; inference never calls it.
+     *
+     * @return true if the claim was taken now and must be given back with {@link #releaseGrad()}
+     * @throws IllegalStateException naming both threads if another thread holds it
+     */
+    public boolean claimGrad(String op) {
+        Thread me = Thread.currentThread();
+        while (true) {
+            Thread holder = gradUser;
+            if (holder == me) {
+                return false;
+            }
+            if (holder == null) {
+                if (GRAD_USER.compareAndSet(this, null, me)) {
+                    return true;
+                }
+                continue;
+            }
+            throw new IllegalStateException(op + ": the gradient of tensor " + Arrays.toString(shape)
+                    + " is in use by thread '" + holder.getName() + "' (backward, zeroGrad or an optimizer step) while thread '"
+                    + me.getName() + "' uses it: a module and its optimizer are trained by one thread at a time "
+                    + "(concurrent inference in eval mode or under GradMode.noGrad() is fine)");
+        }
+    }
+
+    /** Gives back a claim taken by {@link #claimGrad(String)} on this thread. */
+    public void releaseGrad() {
+        GRAD_USER.compareAndSet(this, Thread.currentThread(), null);
     }
 
     /** Frees the gradient (PyTorch set_to_none=True). */
@@ -458,11 +532,16 @@ public final class Tensor implements AutoCloseable {
 
     /** Adds {@code g} into this leaf's gradient (allocated outside any scope: it belongs to the leaf). */
     public void accumulateGrad(Tensor g) {
+        boolean claimed = claimGrad("backward");
         try (GradMode.Guard ng = GradMode.noGrad()) {
             if (grad == null) {
                 grad = detachedCopy(g.shape().length == shape.length ? g : g.reshape(shape));
             } else {
                 grad.addInPlace(g, 1f);
+            }
+        } finally {
+            if (claimed) {
+                releaseGrad();
             }
         }
     }
@@ -714,7 +793,7 @@ public final class Tensor implements AutoCloseable {
     public Tensor expand(int... newShape) {
         ensureOpen("expand");
         if (newShape.length < shape.length) {
-            throw new IllegalArgumentException("expand: target " + Arrays.toString(newShape) + " has fewer dims than "
+            throw new IllegalArgumentException("expand: argument 'size' " + Arrays.toString(newShape) + " has fewer dims than "
                     + Arrays.toString(shape));
         }
         int lead = newShape.length - shape.length;
@@ -725,7 +804,8 @@ public final class Tensor implements AutoCloseable {
             int want = newShape[i];
             if (src < 0) {
                 if (want < 0) {
-                    throw new IllegalArgumentException("expand: -1 not allowed for new leading dim " + i);
+                    throw new IllegalArgumentException("expand: argument 'size' " + Arrays.toString(newShape)
+                            + ": -1 not allowed for new leading dim " + i);
                 }
                 s[i] = want;
                 st[i] = 0;
@@ -736,12 +816,12 @@ public final class Tensor implements AutoCloseable {
                 s[i] = want;
                 st[i] = 0;
             } else {
-                throw new IllegalArgumentException("expand: size " + shape[src] + " at dim " + src + " of "
+                throw new IllegalArgumentException("expand: argument 'size': size " + shape[src] + " at dim " + src + " of "
                         + Arrays.toString(shape) + " cannot expand to " + want + " (target " + Arrays.toString(newShape) + ")");
             }
         }
         if (exceedsIntElements(s)) {
-            throw new IllegalArgumentException("expand: target " + Arrays.toString(newShape) + " has more than 2^31-1 elements");
+            throw new IllegalArgumentException("expand: argument 'size' " + Arrays.toString(newShape) + " has more than 2^31-1 elements");
         }
         Tensor out = new Tensor(storage, offset, s, st);
         int[] orig = shape.clone();
@@ -1183,12 +1263,17 @@ public final class Tensor implements AutoCloseable {
 
     /** Elements as ints (for index tensors holding integral floats). */
     public int[] toIntArray() {
+        return toIntArray("toIntArray", "self");
+    }
+
+    /** {@link #toIntArray()} for argument {@code arg} of {@code op}: a non-integral element is an error naming it. */
+    public int[] toIntArray(String op, String arg) {
         float[] f = toArray();
         int[] r = new int[f.length];
         for (int i = 0; i < f.length; i++) {
             r[i] = Math.round(f[i]);
             if (r[i] != f[i]) {
-                throw new IllegalArgumentException("toIntArray: element " + i + " = " + f[i] + " is not an integer");
+                throw new IllegalArgumentException(op + ": argument '" + arg + "' element " + i + " = " + f[i] + " is not an integer");
             }
         }
         return r;
@@ -1271,7 +1356,7 @@ public final class Tensor implements AutoCloseable {
         }
         int[] batchA = Arrays.copyOf(shape, shape.length - 2);
         int[] batchB = Arrays.copyOf(other.shape, other.shape.length - 2);
-        int[] batch = broadcastShapes("matmul", batchA, batchB);
+        int[] batch = broadcastShapes("matmul: batch dims of 'self' and 'other'", batchA, batchB);
         int nb = prod(batch, 0, batch.length);
         int[] outShape = Arrays.copyOf(batch, batch.length + 2);
         outShape[batch.length] = m;
@@ -1469,7 +1554,7 @@ public final class Tensor implements AutoCloseable {
                         + ", expected " + Arrays.toString(shape) + " except in dim " + d);
             }
         }
-        int[] idx = index.toIntArray();
+        int[] idx = index.toIntArray("gather", "index");
         for (int j = 0; j < idx.length; j++) {
             if (idx[j] < 0 || idx[j] >= shape[d]) {
                 throw new IndexOutOfBoundsException("gather: index value " + idx[j] + " out of range for dim " + d + " of size " + shape[d]);
@@ -1628,16 +1713,9 @@ public final class Tensor implements AutoCloseable {
         return d;
     }
 
+    /** A shape the caller passed to a factory: sizes >= 0, at most {@link Shape#MAX_NUMEL} elements. */
     private static int[] checkShape(String op, int[] shape) {
-        for (int i = 0; i < shape.length; i++) {
-            if (shape[i] < 0) {
-                throw new IllegalArgumentException(op + ": argument 'shape' has negative size " + shape[i] + " at dim " + i
-                        + ": " + Arrays.toString(shape));
-            }
-        }
-        if (exceedsIntElements(shape)) {
-            throw new IllegalArgumentException(op + ": shape " + Arrays.toString(shape) + " has more than 2^31-1 elements");
-        }
+        Shape.numel(op, "shape", shape);
         return shape.clone();
     }
 

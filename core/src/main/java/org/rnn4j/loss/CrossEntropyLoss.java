@@ -35,7 +35,7 @@ public final class CrossEntropyLoss {
 
     /** Targets as a tensor of integral floats. */
     public Tensor forward(Tensor logits, Tensor target) {
-        return Losses.crossEntropy(logits, target.toIntArray(), reduction, ignoreIndex);
+        return Losses.crossEntropy(logits, target.toIntArray("cross_entropy", "target"), reduction, ignoreIndex);
     }
 
     public Reduction reduction() {

@@ -32,7 +32,7 @@ public final class Losses {
 
     /** Same with the targets as a tensor of integral floats (the fixtures' and PyTorch users' form). */
     public static Tensor crossEntropy(Tensor logits, Tensor target, Reduction reduction, int ignoreIndex) {
-        return crossEntropy(logits, target.toIntArray(), reduction, ignoreIndex);
+        return crossEntropy(logits, target.toIntArray("cross_entropy", "target"), reduction, ignoreIndex);
     }
 
     /**
@@ -70,7 +70,7 @@ public final class Losses {
                     rest[d - 1] = s[d];
                 }
                 perm[s.length - 1] = 1;
-                Tensor rows = logits.permute(perm).reshape(-1, c);
+                Tensor rows = logits.permute(perm).reshape(kDimRows("cross_entropy", s, target), c);
                 Tensor loss = crossEntropyRows(rows, target, reduction, ignoreIndex);
                 return reduction == Reduction.NONE ? loss.reshape(rest) : loss;
             }
@@ -91,14 +91,25 @@ public final class Losses {
         Tensor dlogits = needGrad ? Tensor.zeros(logits.device(), rows, classes) : null;  // (R, C)
         try (GradMode.Guard g = GradMode.noGrad()) {
             Tensor z = logits.contiguous();
-            if (rows > 0) {
-                try (Pins pins = new Pins()) {
-                    logits.backend().crossEntropy(lossPerRow.pin(pins), dlogits == null ? null : dlogits.pin(pins),
-                            z.pin(pins), target, ignoreIndex, gradScale);
+            try {
+                // no rows: nothing to compute; no classes: every row is ignored (the targets were
+                // checked), so loss and gradient stay 0 on every backend
+                if (rows > 0 && classes > 0) {
+                    try (Pins pins = new Pins()) {
+                        logits.backend().crossEntropy(lossPerRow.pin(pins), dlogits == null ? null : dlogits.pin(pins),
+                                z.pin(pins), target, ignoreIndex, gradScale);
+                    }
                 }
-            }
-            if (z != logits) {
-                z.close();
+            } catch (RuntimeException | Error e) {
+                lossPerRow.close();
+                if (dlogits != null) {
+                    dlogits.close();
+                }
+                throw e;
+            } finally {
+                if (z != logits) {
+                    z.close();
+                }
             }
         }
         Tensor out = reduce(lossPerRow, reduction, counted);
@@ -161,7 +172,8 @@ public final class Losses {
                     rest[d - 1] = s[d];
                 }
                 perm[s.length - 1] = 1;
-                Tensor loss = nllRows(logProbs.permute(perm).reshape(-1, c), target, reduction, ignoreIndex);
+                Tensor loss = nllRows(logProbs.permute(perm).reshape(kDimRows("nll_loss", s, target), c), target, reduction,
+                        ignoreIndex);
                 return reduction == Reduction.NONE ? loss.reshape(rest) : loss;
             }
         }
@@ -179,15 +191,26 @@ public final class Losses {
             index[r] = ignored ? 0 : target[r];
             keep[r] = ignored ? 0 : -1;
         }
-        Tensor idx = Tensor.fromArray(index, rows, 1);
         Tensor sign = Tensor.fromArray(keep, rows).to(logProbs.device());
-        Tensor perRow = logProbs.gather(1, idx).reshape(rows).mul(sign);   // (R)
-        idx.close();
+        Tensor perRow;   // (R)
+        if (classes == 0) {
+            // every row is ignored (the targets were checked): 0 each, a zero-size gradient
+            perRow = logProbs.sum(1, false).mul(sign);
+        } else {
+            Tensor idx = Tensor.fromArray(index, rows, 1);
+            perRow = logProbs.gather(1, idx).reshape(rows).mul(sign);
+            idx.close();
+        }
         if (reduction == Reduction.NONE) {
             return perRow;
         }
         Tensor sum = perRow.sum();
-        return reduction == Reduction.SUM ? sum : sum.div(counted);
+        if (reduction == Reduction.SUM) {
+            return sum;
+        }
+        // nothing counted: PyTorch's 0/0 = NaN, with a zero gradient (a division by 0 would
+        // send 0 * inf = NaN back into every ignored row)
+        return counted == 0 ? sum.mul(0f).add(Float.NaN) : sum.div(counted);
     }
 
     // ---- mean squared error --------------------------------------------------------------
@@ -235,6 +258,23 @@ public final class Losses {
         }
         lossPerRow.close();
         return out;
+    }
+
+    /**
+     * The rows (N*d1*..*dk) of the K-dimensional form (N, C, d1, ..., dk). With no classes a
+     * non-empty input is refused, as Debian's PyTorch 1.13 does (its view of the logits fails);
+     * an empty one gives an empty loss.
+     */
+    private static int kDimRows(String op, int[] s, int[] target) {
+        long rows = s[0];
+        for (int d = 2; d < s.length; d++) {
+            rows *= s[d];
+        }
+        if (s[1] == 0 && rows > 0) {
+            throw new IllegalArgumentException(op + ": argument 'input' of shape " + Arrays.toString(s)
+                    + " has no classes (dim 1 is 0) for " + rows + " target positions");
+        }
+        return (int) rows;
     }
 
     private static void requireTargets(String op, int[] target, int rows, int[] inputShape) {

@@ -14,13 +14,16 @@ public final class Dropout extends Module implements Layer {
 
     public Dropout(float p, Generator gen) {
         checkP(p);
+        if (gen == null) {
+            throw new IllegalArgumentException("Dropout: argument 'gen' is null");
+        }
         this.p = p;
         this.gen = gen;
     }
 
     static void checkP(float p) {
         if (!(p >= 0f && p <= 1f)) {
-            throw new IllegalArgumentException("dropout probability has to be between 0 and 1, but got " + p);
+            throw new IllegalArgumentException("dropout: argument 'p' (the dropout probability) has to be between 0 and 1, but got " + p);
         }
     }
 

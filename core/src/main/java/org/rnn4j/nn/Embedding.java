@@ -2,6 +2,7 @@ package org.rnn4j.nn;
 
 import java.util.Arrays;
 import org.rnn4j.Generator;
+import org.rnn4j.Shape;
 import org.rnn4j.Tensor;
 import org.rnn4j.autograd.GradMode;
 
@@ -37,13 +38,21 @@ public final class Embedding extends Module implements Layer {
             throw new IllegalArgumentException("Embedding: padding_idx must be within num_embeddings (" + numEmbeddings
                     + "), got " + paddingIdx);
         }
+        if (gen == null) {
+            throw new IllegalArgumentException("Embedding: argument 'gen' is null");
+        }
+        Shape.requireFits("Embedding", "num_embeddings=" + numEmbeddings + ", embedding_dim=" + embeddingDim,
+                "weight (num_embeddings, embedding_dim)", numEmbeddings, embeddingDim);
         this.numEmbeddings = numEmbeddings;
         this.embeddingDim = embeddingDim;
         this.paddingIdx = paddingIdx == NONE ? NONE : (paddingIdx < 0 ? paddingIdx + numEmbeddings : paddingIdx);
         this.weight = registerParameter("weight", owned(() -> {
             Tensor w = Tensor.randn(gen, numEmbeddings, embeddingDim);
             if (this.paddingIdx != NONE) {
-                w.select(0, this.paddingIdx).fill(0f);
+                // the row view shares w's storage: close it, or closing the module keeps the weight alive
+                try (Tensor row = w.select(0, this.paddingIdx)) {
+                    row.fill(0f);
+                }
             }
             return w;
         }));
@@ -55,7 +64,12 @@ public final class Embedding extends Module implements Layer {
 
     /** Looks up ids of any shape; the result has shape ids.shape + (E). */
     public Tensor forward(int[] ids, int... idsShape) {
-        long n = Tensor.numel(idsShape);
+        if (ids == null) {
+            throw new IllegalArgumentException("Embedding.forward: argument 'ids' is null");
+        }
+        long n = Shape.numel("Embedding.forward", "idsShape", idsShape);
+        Shape.requireFits("Embedding.forward", "idsShape=" + Arrays.toString(idsShape) + ", embedding_dim=" + embeddingDim,
+                "the output (ids..., embedding_dim)", n, embeddingDim);
         if (n != ids.length) {
             throw new IllegalArgumentException("Embedding.forward: argument 'ids' has " + ids.length
                     + " elements, shape " + Arrays.toString(idsShape) + " needs " + n);
@@ -86,7 +100,7 @@ public final class Embedding extends Module implements Layer {
     /** Ids given as a tensor of integral values. */
     @Override
     public Tensor forward(Tensor ids) {
-        return forward(ids.toIntArray(), ids.shape());
+        return forward(ids.toIntArray("Embedding.forward", "ids"), ids.shape());
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.rnn4j.nn;
 
 import org.rnn4j.Generator;
+import org.rnn4j.Shape;
 import org.rnn4j.Tensor;
 
 /** y = x W^T + b over the last dim (torch.nn.Linear), weight (out, in), bias (out). */
@@ -20,11 +21,21 @@ public final class Linear extends Module implements Layer {
             throw new IllegalArgumentException("Linear: in_features and out_features must be >= 1, got "
                     + inFeatures + " and " + outFeatures);
         }
+        if (gen == null) {
+            throw new IllegalArgumentException("Linear: argument 'gen' is null");
+        }
+        Shape.requireFits("Linear", "in_features=" + inFeatures + ", out_features=" + outFeatures,
+                "weight (out_features, in_features)", outFeatures, inFeatures);
         this.inFeatures = inFeatures;
         this.outFeatures = outFeatures;
         float k = (float) (1 / Math.sqrt(inFeatures));
         this.weight = registerParameter("weight", owned(() -> Tensor.uniform(gen, -k, k, outFeatures, inFeatures)));
-        this.bias = bias ? registerParameter("bias", owned(() -> Tensor.uniform(gen, -k, k, outFeatures))) : null;
+        try {
+            this.bias = bias ? registerParameter("bias", owned(() -> Tensor.uniform(gen, -k, k, outFeatures))) : null;
+        } catch (RuntimeException | Error e) {
+            close();   // the weight is freed, not leaked
+            throw e;
+        }
     }
 
     public Tensor weight() {

@@ -17,6 +17,21 @@ import org.rnn4j.io.StateDict;
  * Base of every layer: named parameters in registration order with PyTorch's names, child
  * modules, train/eval mode and state dicts. Parameters belong to the module (no scope frees
  * them); {@link #close()} frees them.
+ *
+ * <p><b>Threads.</b> Inference may share one module between threads: {@code forward} in eval
+ * mode or under {@link GradMode#noGrad()} only reads the parameters, and any number of threads
+ * may call it at once. Training may not: {@code backward()} into the parameters,
+ * {@link #zeroGrad()} and an optimizer step each hold the parameters' gradients for their
+ * duration, and a second thread doing one of them on the same parameters meanwhile gets an
+ * {@link IllegalStateException} that says so (one compare-and-set per parameter and call).
+ * Train from one thread at a time, or give each thread its own copy of the module. Changing
+ * the parameters (loading a state dict, an optimizer step) while other threads run inference
+ * is a data race the library does not detect.
+ *
+ * <p><b>Limits.</b> Constructors and builders check every size before allocating: a weight or
+ * state above {@link org.rnn4j.Shape#MAX_NUMEL} elements, or a dimension above 2^31-1, is an
+ * {@link IllegalArgumentException} naming the arguments; a constructor that fails part-way
+ * (e.g. out of memory) frees what it made.
  */
 public abstract class Module implements AutoCloseable {
     private final Map<String, Tensor> params = new LinkedHashMap<>();
@@ -108,8 +123,21 @@ public abstract class Module implements AutoCloseable {
 
     /** Frees every parameter's gradient. */
     public void zeroGrad() {
-        for (Tensor p : parameters()) {
-            p.zeroGrad();
+        List<Tensor> ps = parameters();
+        List<Tensor> claimed = new ArrayList<>(ps.size());
+        try {
+            for (Tensor p : ps) {   // all first: a conflict is reported before any gradient is cleared
+                if (p.claimGrad(getClass().getSimpleName() + ".zeroGrad")) {
+                    claimed.add(p);
+                }
+            }
+            for (Tensor p : ps) {
+                p.zeroGrad();
+            }
+        } finally {
+            for (Tensor p : claimed) {
+                p.releaseGrad();
+            }
         }
     }
 

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import org.rnn4j.Generator;
+import org.rnn4j.Shape;
 import org.rnn4j.Tensor;
 import org.rnn4j.backend.CellKind;
 import org.rnn4j.nn.rnn.PackedSequence;
@@ -49,21 +50,47 @@ public abstract class RNNBase extends Module {
         this.generator = b.generator;
         int dirs = directions();
         int g = kind.gates();
-        int hOut = outputSize();
+        int r = outputSize();
+        checkSizes(g, dirs, r);
         float k = (float) (1 / Math.sqrt(hiddenSize));
         weights = new RecurrentOp.Weights[numLayers][dirs];
-        for (int l = 0; l < numLayers; l++) {
-            int in = l == 0 ? inputSize : hOut * dirs;
-            for (int d = 0; d < dirs; d++) {
-                String sfx = "_l" + l + (d == 1 ? "_reverse" : "");
-                Tensor wIh = param("weight_ih" + sfx, k, g * hiddenSize, in);
-                Tensor wHh = param("weight_hh" + sfx, k, g * hiddenSize, hOut);
-                Tensor bIh = bias ? param("bias_ih" + sfx, k, g * hiddenSize) : null;
-                Tensor bHh = bias ? param("bias_hh" + sfx, k, g * hiddenSize) : null;
-                Tensor wHr = projSize > 0 ? param("weight_hr" + sfx, k, projSize, hiddenSize) : null;
-                weights[l][d] = new RecurrentOp.Weights(wIh, wHh, bIh, bHh, wHr);
+        try {
+            for (int l = 0; l < numLayers; l++) {
+                int in = l == 0 ? inputSize : r * dirs;
+                for (int d = 0; d < dirs; d++) {
+                    String sfx = "_l" + l + (d == 1 ? "_reverse" : "");
+                    Tensor wIh = param("weight_ih" + sfx, k, g * hiddenSize, in);
+                    Tensor wHh = param("weight_hh" + sfx, k, g * hiddenSize, r);
+                    Tensor bIh = bias ? param("bias_ih" + sfx, k, g * hiddenSize) : null;
+                    Tensor bHh = bias ? param("bias_hh" + sfx, k, g * hiddenSize) : null;
+                    Tensor wHr = projSize > 0 ? param("weight_hr" + sfx, k, projSize, hiddenSize) : null;
+                    weights[l][d] = new RecurrentOp.Weights(wIh, wHh, bIh, bHh, wHr);
+                }
             }
+        } catch (RuntimeException | Error e) {
+            close();   // the weights made before the failure (e.g. out of memory) are freed, not leaked
+            throw e;
         }
+    }
+
+    /**
+     * Every tensor the module will make, checked before the first is allocated, in the terms of
+     * the builder's arguments: the weights, and the state h_n of a single sequence.
+     */
+    private void checkSizes(int g, int dirs, int r) {
+        String op = name();
+        String gh = g == 1 ? "hidden_size" : g + "*hidden_size";
+        String hArg = "hidden_size=" + hiddenSize + (projSize > 0 ? ", proj_size=" + projSize : "");
+        String rName = projSize > 0 ? "proj_size" : "hidden_size";
+        long rows = (long) g * hiddenSize;
+        Shape.requireFits(op, "input_size=" + inputSize + ", " + hArg, "weight_ih_l0 (" + gh + ", input_size)", rows, inputSize);
+        Shape.requireFits(op, hArg, "weight_hh_l0 (" + gh + ", " + rName + ")", rows, r);
+        if (numLayers > 1) {
+            Shape.requireFits(op, hArg + ", bidirectional=" + bidirectional + ", num_layers=" + numLayers,
+                    "weight_ih_l1 (" + gh + ", " + (dirs == 2 ? "2*" : "") + rName + ")", rows, (long) dirs * r);
+        }
+        Shape.requireFits(op, "num_layers=" + numLayers + ", " + hArg + ", bidirectional=" + bidirectional,
+                "the state h_n (num_layers*" + dirs + ", batch, " + rName + ") of one sequence", (long) numLayers * dirs, 1, r);
     }
 
     private Tensor param(String name, float k, int... shape) {

@@ -2,6 +2,7 @@ package org.rnn4j.nn;
 
 import java.util.Arrays;
 import org.rnn4j.Generator;
+import org.rnn4j.Shape;
 import org.rnn4j.Tensor;
 import org.rnn4j.backend.CellKind;
 
@@ -31,13 +32,26 @@ public abstract class RNNCellBase extends Module {
         this.inputSize = inputSize;
         this.hiddenSize = hiddenSize;
         this.bias = bias;
-        int g = kind.gates() * hiddenSize;
+        if (gen == null) {
+            throw new IllegalArgumentException(name + ": argument 'gen' is null");
+        }
+        long rows = (long) kind.gates() * hiddenSize;
+        String gh = kind.gates() == 1 ? "hidden_size" : kind.gates() + "*hidden_size";
+        Shape.requireFits(name, "input_size=" + inputSize + ", hidden_size=" + hiddenSize,
+                "weight_ih (" + gh + ", input_size)", rows, inputSize);
+        Shape.requireFits(name, "hidden_size=" + hiddenSize, "weight_hh (" + gh + ", hidden_size)", rows, hiddenSize);
+        int g = (int) rows;
         float k = (float) (1 / Math.sqrt(hiddenSize));
-        Tensor wIh = registerParameter("weight_ih", owned(() -> Tensor.uniform(gen, -k, k, g, inputSize)));
-        Tensor wHh = registerParameter("weight_hh", owned(() -> Tensor.uniform(gen, -k, k, g, hiddenSize)));
-        Tensor bIh = bias ? registerParameter("bias_ih", owned(() -> Tensor.uniform(gen, -k, k, g))) : null;
-        Tensor bHh = bias ? registerParameter("bias_hh", owned(() -> Tensor.uniform(gen, -k, k, g))) : null;
-        this.weights = new RecurrentOp.Weights[] {new RecurrentOp.Weights(wIh, wHh, bIh, bHh, null)};
+        try {
+            Tensor wIh = registerParameter("weight_ih", owned(() -> Tensor.uniform(gen, -k, k, g, inputSize)));
+            Tensor wHh = registerParameter("weight_hh", owned(() -> Tensor.uniform(gen, -k, k, g, hiddenSize)));
+            Tensor bIh = bias ? registerParameter("bias_ih", owned(() -> Tensor.uniform(gen, -k, k, g))) : null;
+            Tensor bHh = bias ? registerParameter("bias_hh", owned(() -> Tensor.uniform(gen, -k, k, g))) : null;
+            this.weights = new RecurrentOp.Weights[] {new RecurrentOp.Weights(wIh, wHh, bIh, bHh, null)};
+        } catch (RuntimeException | Error e) {
+            close();   // what was made before the failure is freed, not leaked
+            throw e;
+        }
     }
 
     public int inputSize() {

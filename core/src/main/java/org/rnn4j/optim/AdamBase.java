@@ -138,19 +138,19 @@ public abstract class AdamBase extends Optimizer {
         /** PyTorch's checks; messages name the bad value. */
         B validate(String name) {
             if (!(lr >= 0) || Double.isInfinite(lr)) {
-                throw new IllegalArgumentException(name + ": invalid learning rate: " + lr + " (must be finite and >= 0)");
+                throw new IllegalArgumentException(name + ": invalid learning rate: " + lr + " (lr must be finite and >= 0)");
             }
             if (!(eps >= 0) || Double.isInfinite(eps)) {
-                throw new IllegalArgumentException(name + ": invalid epsilon value: " + eps + " (must be >= 0)");
+                throw new IllegalArgumentException(name + ": invalid epsilon value: " + eps + " (eps must be finite and >= 0)");
             }
             if (!(beta1 >= 0 && beta1 < 1)) {
-                throw new IllegalArgumentException(name + ": invalid beta parameter at index 0: " + beta1 + " (must be in [0, 1))");
+                throw new IllegalArgumentException(name + ": invalid beta parameter at index 0: " + beta1 + " (betas[0] must be in [0, 1))");
             }
             if (!(beta2 >= 0 && beta2 < 1)) {
-                throw new IllegalArgumentException(name + ": invalid beta parameter at index 1: " + beta2 + " (must be in [0, 1))");
+                throw new IllegalArgumentException(name + ": invalid beta parameter at index 1: " + beta2 + " (betas[1] must be in [0, 1))");
             }
             if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
-                throw new IllegalArgumentException(name + ": invalid weight_decay value: " + weightDecay + " (must be >= 0)");
+                throw new IllegalArgumentException(name + ": invalid weight_decay value: " + weightDecay + " (must be finite and >= 0)");
             }
             return self();
         }

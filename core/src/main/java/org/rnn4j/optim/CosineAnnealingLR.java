@@ -20,8 +20,11 @@ public final class CosineAnnealingLR extends LRScheduler {
         if (tMax <= 0) {
             throw new IllegalArgumentException("CosineAnnealingLR: tMax must be > 0, got " + tMax);
         }
-        if (!Double.isFinite(etaMin)) {
-            throw new IllegalArgumentException("CosineAnnealingLR: etaMin must be finite, got " + etaMin);
+        if (!(etaMin >= 0) || Double.isInfinite(etaMin)) {
+            // a negative floor drives the lr below zero part-way through the first cycle, where
+            // the optimizer would refuse it many steps after this constructor returned
+            throw new IllegalArgumentException("CosineAnnealingLR: etaMin must be finite and >= 0 (it is the lowest "
+                    + "learning rate of the schedule), got " + etaMin);
         }
         this.tMax = tMax;
         this.etaMin = etaMin;

@@ -34,8 +34,8 @@ public final class GradClip {
         if (!(normType > 0)) {
             throw new IllegalArgumentException("clipGradNorm: normType must be > 0 or infinity, got " + normType);
         }
-        if (Double.isNaN(maxNorm) || maxNorm < 0) {
-            throw new IllegalArgumentException("clipGradNorm: maxNorm must be >= 0, got " + maxNorm);
+        if (!(maxNorm >= 0) || Double.isInfinite(maxNorm)) {
+            throw new IllegalArgumentException("clipGradNorm: maxNorm must be finite and >= 0, got " + maxNorm);
         }
         List<Tensor> grads = grads(params);
         if (grads.isEmpty()) {
@@ -93,8 +93,8 @@ public final class GradClip {
 
     /** Clamps every gradient element into [-clip, clip]. */
     public static void clipGradValue(List<Tensor> params, double clip) {
-        if (Double.isNaN(clip) || clip < 0) {
-            throw new IllegalArgumentException("clipGradValue: clip must be >= 0, got " + clip);
+        if (!(clip >= 0) || Double.isInfinite(clip)) {
+            throw new IllegalArgumentException("clipGradValue: clip must be finite and >= 0, got " + clip);
         }
         float c = (float) clip;
         try (GradMode.Guard g = GradMode.noGrad()) {

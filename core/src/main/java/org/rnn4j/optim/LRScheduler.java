@@ -31,9 +31,11 @@ public abstract class LRScheduler {
 
     /** Advances one epoch and sets the optimizer's learning rate. */
     public void step() {
-        lastEpoch++;
-        lastLr = computeLr(lastEpoch, optimizer.getLr());
-        optimizer.setLr(lastLr);
+        int epoch = lastEpoch + 1;
+        double lr = computeLr(epoch, optimizer.getLr());
+        optimizer.setLr(lr);   // refuses a non-finite or negative lr before anything here changes
+        lastEpoch = epoch;
+        lastLr = lr;
     }
 
     /** The lr set by the last {@link #step()} ({@code get_last_lr()[0]}). */

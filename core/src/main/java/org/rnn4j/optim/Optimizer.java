@@ -23,7 +23,16 @@ import org.rnn4j.backend.OptimizerStep;
  * parameter's first step, outside any {@link Scope}, so a per-step scope does not free them;
  * they live until {@link #close()}.
  *
- * <p>Optimizers are not thread-safe; one training loop drives one optimizer.
+ * <p><b>Threads.</b> An optimizer is not thread-safe: one training loop drives it, from one
+ * thread at a time (successive steps may come from different threads when the caller orders
+ * them, e.g. through an executor). {@link #step()} and {@link #zeroGrad()} hold each parameter's
+ * gradient for their duration, as {@code backward()} does for the leaves it reaches, so a second
+ * thread's backward, {@code zeroGrad} or step on the same parameters meanwhile fails fast with an
+ * {@link IllegalStateException} saying so, before anything changes, instead of a
+ * NullPointerException or a closed-tensor error deep in the update. The check is per call (a
+ * compare-and-set per parameter): it catches overlapping calls, not a second thread that
+ * trains between this thread's calls. Inference is not restricted (see
+ * {@link org.rnn4j.nn.Module}).
  */
 public abstract class Optimizer implements AutoCloseable {
     private final String name;
@@ -153,7 +162,7 @@ public abstract class Optimizer implements AutoCloseable {
     /** Sets the learning rate for the next steps (what LR schedulers call). */
     public final void setLr(double lr) {
         if (!(lr >= 0) || Double.isInfinite(lr)) {
-            throw new IllegalArgumentException(name + ": invalid learning rate: " + lr + " (must be finite and >= 0)");
+            throw new IllegalArgumentException(name + ": invalid learning rate: " + lr + " (lr must be finite and >= 0)");
         }
         this.lr = lr;
     }
@@ -161,8 +170,20 @@ public abstract class Optimizer implements AutoCloseable {
     /** Clears every parameter's gradient (PyTorch's {@code zero_grad(set_to_none=True)}, its default since 2.0). */
     public void zeroGrad() {
         ensureOpen("zeroGrad");
-        for (Tensor p : params) {
-            p.zeroGrad();
+        List<Tensor> claimed = new ArrayList<>(params.size());
+        try {
+            for (Tensor p : params) {   // all first: a conflict is reported before any gradient is cleared
+                if (p.claimGrad(name + ".zeroGrad")) {
+                    claimed.add(p);
+                }
+            }
+            for (Tensor p : params) {
+                p.zeroGrad();
+            }
+        } finally {
+            for (Tensor p : claimed) {
+                p.releaseGrad();
+            }
         }
     }
 
@@ -172,22 +193,45 @@ public abstract class Optimizer implements AutoCloseable {
      */
     public void step() {
         ensureOpen("step");
+        List<Tensor> claimed = new ArrayList<>(params.size());
+        try {
+            for (Tensor p : params) {
+                if (p.claimGrad(name + ".step")) {
+                    claimed.add(p);
+                }
+            }
+            stepClaimed();
+        } finally {
+            for (Tensor p : claimed) {
+                p.releaseGrad();
+            }
+        }
+    }
+
+    private void stepClaimed() {
+        // every gradient is checked before any state changes: a bad one leaves nothing half-applied
+        for (int i = 0; i < params.size(); i++) {
+            Tensor p = params.get(i);
+            Tensor grad = p.grad();
+            if (grad == null) {
+                continue;
+            }
+            p.ensureOpen(name + ".step");
+            grad.ensureOpen(name + ".step");
+            if (!Arrays.equals(grad.shape(), p.shape())) {
+                throw new IllegalStateException(name + ": parameter " + i + " has shape " + Arrays.toString(p.shape())
+                        + " but its gradient has shape " + Arrays.toString(grad.shape()));
+            }
+            p.requireSameDevice(name + ".step", "grad", grad);
+        }
         try (GradMode.Guard g = GradMode.noGrad(); Scope scope = Scope.open()) {
             // parameters grouped by (device, step, first update): each group is one kernel call
             Map<Group, List<Integer>> groups = new LinkedHashMap<>();
             for (int i = 0; i < params.size(); i++) {
                 Tensor p = params.get(i);
-                Tensor grad = p.grad();
-                if (grad == null) {
+                if (p.grad() == null) {
                     continue;
                 }
-                p.ensureOpen(name + ".step");
-                grad.ensureOpen(name + ".step");
-                if (!Arrays.equals(grad.shape(), p.shape())) {
-                    throw new IllegalStateException(name + ": parameter " + i + " has shape " + Arrays.toString(p.shape())
-                            + " but its gradient has shape " + Arrays.toString(grad.shape()));
-                }
-                p.requireSameDevice(name + ".step", "grad", grad);
                 boolean first = allocateState(i);
                 steps[i]++;
                 groups.computeIfAbsent(new Group(p.device(), steps[i], first), k -> new ArrayList<>()).add(i);
@@ -387,7 +431,7 @@ public abstract class Optimizer implements AutoCloseable {
             }
         }
         double newLr = number(scalars, "lr", lr);
-        if (!(newLr >= 0)) {
+        if (!(newLr >= 0) || Double.isInfinite(newLr)) {
             throw new IllegalArgumentException(where + ": invalid learning rate: " + newLr + " ('lr' must be finite and >= 0)");
         }
         Runnable hyper = prepareHyperParameters(scalars);

@@ -138,16 +138,16 @@ public final class SGD extends Optimizer {
         /** Checks the values with PyTorch's rules; messages name the bad value. */
         private Builder validate() {
             if (!(lr >= 0) || Double.isInfinite(lr)) {
-                throw new IllegalArgumentException("SGD: invalid learning rate: " + lr + " (must be finite and >= 0)");
+                throw new IllegalArgumentException("SGD: invalid learning rate: " + lr + " (lr must be finite and >= 0)");
             }
             if (!(momentum >= 0) || Double.isInfinite(momentum)) {
-                throw new IllegalArgumentException("SGD: invalid momentum value: " + momentum + " (must be >= 0)");
+                throw new IllegalArgumentException("SGD: invalid momentum value: " + momentum + " (must be finite and >= 0)");
             }
             if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
-                throw new IllegalArgumentException("SGD: invalid weight_decay value: " + weightDecay + " (must be >= 0)");
+                throw new IllegalArgumentException("SGD: invalid weight_decay value: " + weightDecay + " (must be finite and >= 0)");
             }
             if (Double.isNaN(dampening) || Double.isInfinite(dampening)) {
-                throw new IllegalArgumentException("SGD: invalid dampening value: " + dampening);
+                throw new IllegalArgumentException("SGD: invalid dampening value: " + dampening + " (must be finite)");
             }
             if (nesterov && (momentum <= 0 || dampening != 0)) {
                 throw new IllegalArgumentException("SGD: Nesterov momentum requires a momentum and zero dampening (got momentum="

@@ -43,7 +43,7 @@ public final class RnnUtils {
             throw new IllegalArgumentException("packPaddedSequence: argument 'lengths' must be 1-D, got shape "
                     + Arrays.toString(lengths.shape()));
         }
-        return packPaddedSequence(input, lengths.toIntArray(), batchFirst, enforceSorted);
+        return packPaddedSequence(input, lengths.toIntArray("pack_padded_sequence", "lengths"), batchFirst, enforceSorted);
     }
 
     /**
