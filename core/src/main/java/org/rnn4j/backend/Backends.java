@@ -60,7 +60,14 @@ public final class Backends {
         if (o != null && o.device().type() == device.type()) {
             return o;
         }
-        return defaultFor(device);
+        Backend b = defaultFor(device);
+        if (!b.device().equals(device)) {
+            // one backend per device type: it serves one device index (e.g. -Drnn4j.cuda.device=1)
+            throw new IllegalStateException("backend '" + b.name() + "' computes on " + b.device() + ", not on " + device
+                    + (device.type() == Device.Type.CUDA ? " (choose the GPU with -Drnn4j.cuda.device=" + device.index()
+                    + ")" : ""));
+        }
+        return b;
     }
 
     private static final java.util.Map<Device.Type, Backend> DEFAULTS = new java.util.concurrent.ConcurrentHashMap<>();
@@ -90,6 +97,11 @@ public final class Backends {
             if (b.device().type() == device.type()) {
                 why.append(' ').append(b.name()).append(": ").append(b.unavailableReason()).append(';');
             }
+        }
+        if (why.length() == 0) {
+            throw new IllegalStateException("no backend for device " + device + " is on the class path"
+                    + (device.type() == Device.Type.CUDA ? " (add org.rnn4j:rnn4j-cuda and the bytedeco CUDA presets;"
+                    + " see cuda/README.md)" : ""));
         }
         throw new IllegalStateException("no available backend for device " + device + "." + why);
     }

@@ -92,7 +92,7 @@ public final class CudaBackend implements Backend {
         }
         probed = true;
         try {
-            Class.forName("org.bytedeco.cuda.global.cudart");
+            Class.forName("org.bytedeco.cuda.global.cudart", false, CudaBackend.class.getClassLoader());
         } catch (Throwable t) {
             reason = "the bytedeco CUDA presets are not on the class path or cannot load (" + t + "); add"
                     + " org.bytedeco:cuda:13.1-9.19-1.5.13 (and its linux-x86_64 jar), see cuda/README.md";
@@ -102,6 +102,8 @@ public final class CudaBackend implements Backend {
             org.bytedeco.javacpp.Loader.load(org.bytedeco.cuda.global.cudart.class);
             org.bytedeco.javacpp.Loader.load(org.bytedeco.cuda.global.cublas.class);
         } catch (Throwable t) {
+            // JavaCPP says "no jnicudart in java.library.path" also when the JNI library is there
+            // but its dependencies (libcudart.so.13, libcuda.so.1) are not
             reason = "the CUDA libraries could not be loaded (" + rootMessage(t) + "): this needs an NVIDIA driver"
                     + " (libcuda.so.1) and the CUDA 13 runtime and cuBLAS (libcudart.so.13, libcublas.so.13) from a CUDA 13"
                     + " install on the library path or org.bytedeco:cuda-redist on the class path; see cuda/README.md";
