@@ -75,14 +75,17 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv
 libdirs=""
 add_dir() { [[ -d "$1" && ":$libdirs:" != *":$1:"* ]] && libdirs="${libdirs:+$libdirs:}$1"; }
 for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do
-    [[ -e "$d/libcudart.so.13" ]] && add_dir "$d"
+    [[ -e "$d/libcudart.so.13" || -e "$d/libcublas.so.13" ]] && add_dir "$d"
 done
 venvs=("${RNN4J_VENV:-}" "${VIRTUAL_ENV:-}")
 for v in "${venvs[@]}"; do
     [[ -n "$v" ]] && for f in $(find "$v" -name 'libcudart.so.13*' -o -name 'libcublas.so.13*' -o -name 'libcublasLt.so.13*' \
                                   -o -name 'libnvrtc.so.13*' 2>/dev/null); do add_dir "$(dirname "$f")"; done
 done
-if [[ "$libdirs" != *cublas* && "$libdirs" != */usr/local/cuda* ]]; then
+have_cublas=no
+IFS=: read -ra dirs <<< "$libdirs"
+for d in "${dirs[@]}"; do [[ -e "$d/libcublas.so.13" ]] && have_cublas=yes; done
+if [[ $have_cublas == no ]]; then
     for f in $(timeout 60 find / -xdev \( -path /proc -o -path /sys \) -prune -o \
                  \( -name 'libcudart.so.13*' -o -name 'libcublas.so.13*' -o -name 'libcublasLt.so.13*' \) -print 2>/dev/null); do
         add_dir "$(dirname "$f")"
