@@ -64,7 +64,14 @@ public final class Backends {
         if (o != null && o.device().type() == device.type()) {
             return o;
         }
-        return defaultFor(device);
+        Backend b = defaultFor(device);
+        if (!b.device().equals(device)) {
+            // one backend per device type: it serves one device index (e.g. -Drnn4j.cuda.device=1)
+            throw new IllegalStateException("backend '" + b.name() + "' computes on " + b.device() + ", not on " + device
+                    + (device.type() == Device.Type.CUDA ? " (choose the GPU with -Drnn4j.cuda.device=" + device.index()
+                    + ")" : ""));
+        }
+        return b;
     }
 
     private static final java.util.Map<Device.Type, Selection> DEFAULTS = new java.util.concurrent.ConcurrentHashMap<>();
@@ -142,8 +149,12 @@ public final class Backends {
             }
             skipped.add(b.name() + " unavailable: " + b.unavailableReason());
         }
-        throw new IllegalStateException("no available backend for device " + device + "."
-                + (skipped.isEmpty() ? "" : " " + String.join("; ", skipped)));
+        if (skipped.isEmpty()) {
+            throw new IllegalStateException("no backend for device " + device + " is on the class path"
+                    + (device.type() == Device.Type.CUDA ? " (add org.rnn4j:rnn4j-cuda and the bytedeco CUDA presets;"
+                    + " see cuda/README.md)" : ""));
+        }
+        throw new IllegalStateException("no available backend for device " + device + ". " + String.join("; ", skipped));
     }
 
     /** The default CPU backend's name, for messages and benchmarks. */
