@@ -1,6 +1,5 @@
 package org.rnn4j;
 
-import static org.rnn4j.Shapes.checkShape;
 import static org.rnn4j.Shapes.exceedsIntElements;
 import static org.rnn4j.Shapes.inferShape;
 import static org.rnn4j.Shapes.normDim;
@@ -66,130 +65,77 @@ public final class Tensor implements AutoCloseable {
     }
 
     // =====================================================================================
-    // creation
+    // creation (Creation)
     // =====================================================================================
 
     /** A new zero-filled tensor on {@code device}. */
     public static Tensor zeros(Device device, int... shape) {
-        int[] s = checkShape("zeros", shape);
-        Backend be = Backends.forDevice(device);
-        return new Tensor(be.allocate(numel(s)), 0, s, contiguousStrides(s));
+        return Creation.zeros(device, shape);
     }
 
     public static Tensor zeros(int... shape) {
-        return zeros(Device.CPU, shape);
+        return Creation.zeros(shape);
     }
 
     public static Tensor ones(int... shape) {
-        return full(1f, shape);
+        return Creation.ones(shape);
     }
 
     public static Tensor full(float value, int... shape) {
-        Tensor t = zeros(shape);
-        if (value != 0f) {
-            Kernels.fill(t, value);
-        }
-        return t;
+        return Creation.full(value, shape);
     }
 
     /** A new tensor of the same shape and device, zero-filled. */
     public Tensor zerosLike() {
-        return zeros(device(), shape);
+        return Creation.zerosLike(this);
     }
 
     /** 0, 1, ..., n-1. */
     public static Tensor arange(int n) {
-        return arange(0, n, 1);
+        return Creation.arange(n);
     }
 
     /** start, start+step, ... up to but excluding end (torch.arange). */
     public static Tensor arange(float start, float end, float step) {
-        if (step == 0 || Float.isNaN(step)) {
-            throw new IllegalArgumentException("arange: step must be non-zero, got " + step);
-        }
-        int n = (int) Math.max(0, Math.ceil((end - start) / step));
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = start + i * step;
-        }
-        return fromArray(v, n);
+        return Creation.arange(start, end, step);
     }
 
     /** Copies {@code data} (row-major) into a new CPU tensor of {@code shape}. */
     public static Tensor fromArray(float[] data, int... shape) {
-        int[] s = checkShape("fromArray", shape);
-        if (numel(s) != data.length) {
-            throw new IllegalArgumentException("fromArray: argument 'data' has " + data.length
-                    + " elements, expected " + numel(s) + " for shape " + Arrays.toString(s));
-        }
-        Tensor t = zeros(s);
-        Kernels.write(t, data, 0);
-        return t;
+        return Creation.fromArray(data, shape);
     }
 
     /** A 1-D tensor. */
     public static Tensor of(float... data) {
-        return fromArray(data, data.length);
+        return Creation.of(data);
     }
 
     public static Tensor of(float[][] data) {
-        int rows = data.length;
-        int cols = rows == 0 ? 0 : data[0].length;
-        float[] flat = new float[rows * cols];
-        for (int i = 0; i < rows; i++) {
-            if (data[i].length != cols) {
-                throw new IllegalArgumentException("of: ragged array, row " + i + " has " + data[i].length
-                        + " elements, expected " + cols);
-            }
-            System.arraycopy(data[i], 0, flat, i * cols, cols);
-        }
-        return fromArray(flat, rows, cols);
+        return Creation.of(data);
     }
 
     public static Tensor of(float[][][] data) {
-        int a = data.length;
-        int b = a == 0 ? 0 : data[0].length;
-        int c = b == 0 ? 0 : data[0][0].length;
-        float[] flat = new float[a * b * c];
-        for (int i = 0; i < a; i++) {
-            if (data[i].length != b) {
-                throw new IllegalArgumentException("of: ragged array at [" + i + "]: " + data[i].length + " rows, expected " + b);
-            }
-            for (int j = 0; j < b; j++) {
-                if (data[i][j].length != c) {
-                    throw new IllegalArgumentException("of: ragged array at [" + i + "][" + j + "]: "
-                            + data[i][j].length + " elements, expected " + c);
-                }
-                System.arraycopy(data[i][j], 0, flat, (i * b + j) * c, c);
-            }
-        }
-        return fromArray(flat, a, b, c);
+        return Creation.of(data);
     }
 
     /** A 0-d tensor holding {@code value}. */
     public static Tensor scalar(float value) {
-        return fromArray(new float[] {value});
+        return Creation.scalar(value);
     }
 
     /** Uniform in [0, 1) from {@code gen}. */
     public static Tensor rand(Generator gen, int... shape) {
-        return uniform(gen, 0f, 1f, shape);
+        return Creation.rand(gen, shape);
     }
 
     /** Uniform in [lo, hi) from {@code gen}. */
     public static Tensor uniform(Generator gen, float lo, float hi, int... shape) {
-        int[] s = checkShape("uniform", shape);
-        float[] v = new float[Math.toIntExact(numel(s))];
-        gen.uniform(v, lo, hi);
-        return fromArray(v, s);
+        return Creation.uniform(gen, lo, hi, shape);
     }
 
     /** Standard normal from {@code gen}. */
     public static Tensor randn(Generator gen, int... shape) {
-        int[] s = checkShape("randn", shape);
-        float[] v = new float[Math.toIntExact(numel(s))];
-        gen.normal(v, 0f, 1f);
-        return fromArray(v, s);
+        return Creation.randn(gen, shape);
     }
 
     // =====================================================================================
