@@ -1,7 +1,5 @@
 package org.rnn4j;
 
-import static org.rnn4j.Shapes.exceedsIntElements;
-import static org.rnn4j.Shapes.inferShape;
 import static org.rnn4j.Shapes.normDim;
 import static org.rnn4j.Shapes.prod;
 
@@ -329,7 +327,7 @@ public final class Tensor implements AutoCloseable {
     public Tensor to(Device device) {
         ensureOpen("to");
         if (device.equals(device())) {
-            return alias();
+            return Views.alias(this);
         }
         Tensor out = zeros(device, shape);
         float[] host = toArray();
@@ -460,272 +458,85 @@ public final class Tensor implements AutoCloseable {
     }
 
     // =====================================================================================
-    // views
+    // views (Views)
     // =====================================================================================
 
     /** A view with a new shape; one dimension may be -1. Copies if the data is not contiguous. */
     public Tensor reshape(int... newShape) {
-        ensureOpen("reshape");
-        int[] s = inferShape("reshape", newShape, numel());
-        if (isContiguous()) {
-            return viewNoCheck(s, "Reshape");
-        }
-        return contiguous().viewNoCheck(s, "Reshape");
+        return Views.reshape(this, newShape);
     }
 
     /** Like {@link #reshape} but never copies: non-contiguous input is an error. */
     public Tensor view(int... newShape) {
-        ensureOpen("view");
-        int[] s = inferShape("view", newShape, numel());
-        if (!isContiguous()) {
-            throw new IllegalArgumentException("view: tensor of shape " + Arrays.toString(shape) + " with strides "
-                    + Arrays.toString(strides) + " is not contiguous; use reshape()");
-        }
-        return viewNoCheck(s, "View");
-    }
-
-    private Tensor viewNoCheck(int[] s, String name) {
-        Tensor out = new Tensor(storage, offset, s, contiguousStrides(s));
-        int[] orig = shape.clone();
-        return record(out, name, g -> new Tensor[] {g.reshape(orig)}, this);
+        return Views.view(this, newShape);
     }
 
     /** Flattens to 1-D. */
     public Tensor flatten() {
-        return reshape(-1);
+        return Views.flatten(this);
     }
 
     /** Swaps two dimensions (a view). */
     public Tensor transpose(int dim0, int dim1) {
-        ensureOpen("transpose");
-        int a = normDim("transpose", dim0, shape.length);
-        int b = normDim("transpose", dim1, shape.length);
-        int[] s = shape.clone();
-        int[] st = strides.clone();
-        s[a] = shape[b];
-        s[b] = shape[a];
-        st[a] = strides[b];
-        st[b] = strides[a];
-        Tensor out = new Tensor(storage, offset, s, st);
-        return record(out, "Transpose", g -> new Tensor[] {g.transpose(a, b)}, this);
+        return Views.transpose(this, dim0, dim1);
     }
 
     /** Transpose of a 2-D tensor. */
     public Tensor t() {
-        requireRank("t", "self", 2);
-        return transpose(0, 1);
+        return Views.t(this);
     }
 
     /** Reorders dimensions (a view): result dim i is input dim perm[i]. */
     public Tensor permute(int... perm) {
-        ensureOpen("permute");
-        if (perm.length != shape.length) {
-            throw new IllegalArgumentException("permute: argument 'perm' has " + perm.length + " dims, expected " + shape.length);
-        }
-        int[] s = new int[perm.length];
-        int[] st = new int[perm.length];
-        int[] inverse = new int[perm.length];
-        boolean[] used = new boolean[perm.length];
-        for (int i = 0; i < perm.length; i++) {
-            int p = normDim("permute", perm[i], shape.length);
-            if (used[p]) {
-                throw new IllegalArgumentException("permute: argument 'perm' repeats dim " + p + ": " + Arrays.toString(perm));
-            }
-            used[p] = true;
-            s[i] = shape[p];
-            st[i] = strides[p];
-            inverse[p] = i;
-        }
-        Tensor out = new Tensor(storage, offset, s, st);
-        return record(out, "Permute", g -> new Tensor[] {g.permute(inverse)}, this);
+        return Views.permute(this, perm);
     }
 
     /** Elements start..start+length-1 along {@code dim} (a view). */
     public Tensor narrow(int dim, int start, int length) {
-        ensureOpen("narrow");
-        int d = normDim("narrow", dim, shape.length);
-        if (start < 0) {
-            start += shape[d];
-        }
-        if (start < 0 || length < 0 || start + length > shape[d]) {
-            throw new IndexOutOfBoundsException("narrow: start " + start + " + length " + length
-                    + " out of range for dim " + d + " of size " + shape[d]);
-        }
-        int[] s = shape.clone();
-        s[d] = length;
-        Tensor out = new Tensor(storage, offset + (long) start * strides[d], s, strides.clone());
-        int st = start;
-        int[] full = shape.clone();
-        return record(out, "Narrow", g -> {
-            Tensor z = zeros(g.device(), full);
-            z.narrowNoGrad(d, st, g.shape[d]).copyFrom(g);
-            return new Tensor[] {z};
-        }, this);
+        return Views.narrow(this, dim, start, length);
     }
 
     private Tensor narrowNoGrad(int d, int start, int length) {
-        int[] s = shape.clone();
-        s[d] = length;
-        return new Tensor(storage, offset + (long) start * strides[d], s, strides.clone());
+        return Views.narrowNoGrad(this, d, start, length);
     }
 
     /** Python-style slice [start, end) along dim (negative indices count from the end). */
     public Tensor slice(int dim, int start, int end) {
-        int d = normDim("slice", dim, shape.length);
-        int n = shape[d];
-        int s = Math.max(0, Math.min(n, start < 0 ? start + n : start));
-        int e = Math.max(s, Math.min(n, end < 0 ? end + n : end));
-        return narrow(d, s, e - s);
+        return Views.slice(this, dim, start, end);
     }
 
     /** Removes {@code dim} by taking index {@code index} (a view). */
     public Tensor select(int dim, int index) {
-        ensureOpen("select");
-        int d = normDim("select", dim, shape.length);
-        int i = index < 0 ? index + shape[d] : index;
-        if (i < 0 || i >= shape[d]) {
-            throw new IndexOutOfBoundsException("select: index " + index + " out of range for dim " + d + " of size " + shape[d]);
-        }
-        int[] s = new int[shape.length - 1];
-        int[] st = new int[shape.length - 1];
-        for (int k = 0, j = 0; k < shape.length; k++) {
-            if (k != d) {
-                s[j] = shape[k];
-                st[j++] = strides[k];
-            }
-        }
-        Tensor out = new Tensor(storage, offset + (long) i * strides[d], s, st);
-        int[] full = shape.clone();
-        return record(out, "Select", g -> {
-            Tensor z = zeros(g.device(), full);
-            Tensor slot = z.narrowNoGrad(d, i, 1);
-            slot.copyFrom(g.unsqueeze(d));
-            slot.close();
-            return new Tensor[] {z};
-        }, this);
+        return Views.select(this, dim, index);
     }
 
     /** Removes every size-1 dimension. */
     public Tensor squeeze() {
-        ensureOpen("squeeze");
-        int n = 0;
-        for (int x : shape) {
-            n += x == 1 ? 0 : 1;
-        }
-        int[] s = new int[n];
-        int[] st = new int[n];
-        for (int i = 0, k = 0; i < shape.length; i++) {
-            if (shape[i] != 1) {
-                s[k] = shape[i];
-                st[k++] = strides[i];
-            }
-        }
-        Tensor out = new Tensor(storage, offset, s, st);
-        int[] orig = shape.clone();
-        return record(out, "Squeeze", g -> new Tensor[] {g.reshape(orig)}, this);
+        return Views.squeeze(this);
     }
 
     /** Removes {@code dim} if its size is 1 (else returns an equal view), as PyTorch. */
     public Tensor squeeze(int dim) {
-        ensureOpen("squeeze");
-        int d = normDim("squeeze", dim, shape.length);
-        if (shape[d] != 1) {
-            return alias();
-        }
-        int[] s = new int[shape.length - 1];
-        int[] st = new int[shape.length - 1];
-        for (int i = 0, k = 0; i < shape.length; i++) {
-            if (i != d) {
-                s[k] = shape[i];
-                st[k++] = strides[i];
-            }
-        }
-        Tensor out = new Tensor(storage, offset, s, st);
-        return record(out, "Squeeze", g -> new Tensor[] {g.unsqueeze(d)}, this);
+        return Views.squeeze(this, dim);
     }
 
     /** Inserts a size-1 dimension at {@code dim} (0..rank). */
     public Tensor unsqueeze(int dim) {
-        ensureOpen("unsqueeze");
-        int d = normDim("unsqueeze", dim, shape.length + 1);
-        int[] s = new int[shape.length + 1];
-        int[] st = new int[shape.length + 1];
-        for (int i = 0, k = 0; i < s.length; i++) {
-            if (i == d) {
-                s[i] = 1;
-                st[i] = d < shape.length ? strides[d] * shape[d] : 1;
-            } else {
-                s[i] = shape[k];
-                st[i] = strides[k++];
-            }
-        }
-        Tensor out = new Tensor(storage, offset, s, st);
-        return record(out, "Unsqueeze", g -> new Tensor[] {g.squeeze(d)}, this);
-    }
-
-    /** A new view of the same elements, in the graph as an identity. */
-    private Tensor alias() {
-        return new Tensor(storage, offset, shape.clone(), strides.clone()).inheritGraph(this);
+        return Views.unsqueeze(this, dim);
     }
 
     /** Broadcasts to {@code newShape} without copying (size-1 dims get stride 0); -1 keeps a size. */
     public Tensor expand(int... newShape) {
-        ensureOpen("expand");
-        if (newShape.length < shape.length) {
-            throw new IllegalArgumentException("expand: target " + Arrays.toString(newShape) + " has fewer dims than "
-                    + Arrays.toString(shape));
-        }
-        int lead = newShape.length - shape.length;
-        int[] s = new int[newShape.length];
-        int[] st = new int[newShape.length];
-        for (int i = 0; i < newShape.length; i++) {
-            int src = i - lead;
-            int want = newShape[i];
-            if (src < 0) {
-                if (want < 0) {
-                    throw new IllegalArgumentException("expand: -1 not allowed for new leading dim " + i);
-                }
-                s[i] = want;
-                st[i] = 0;
-            } else if (want == -1 || want == shape[src]) {
-                s[i] = shape[src];
-                st[i] = strides[src];
-            } else if (shape[src] == 1 && want >= 0) {
-                s[i] = want;
-                st[i] = 0;
-            } else {
-                throw new IllegalArgumentException("expand: size " + shape[src] + " at dim " + src + " of "
-                        + Arrays.toString(shape) + " cannot expand to " + want + " (target " + Arrays.toString(newShape) + ")");
-            }
-        }
-        if (exceedsIntElements(s)) {
-            throw new IllegalArgumentException("expand: target " + Arrays.toString(newShape) + " has more than 2^31-1 elements");
-        }
-        Tensor out = new Tensor(storage, offset, s, st);
-        int[] orig = shape.clone();
-        return record(out, "Expand", g -> new Tensor[] {sumTo(g, orig)}, this);
+        return Views.expand(this, newShape);
     }
 
     /** This tensor if contiguous (as a new view), else a contiguous copy. */
     public Tensor contiguous() {
-        ensureOpen("contiguous");
-        if (isContiguous()) {
-            return alias();
-        }
-        Tensor out = contiguousCopy();
-        return record(out, "Contiguous", g -> new Tensor[] {g}, this);
-    }
-
-    private Tensor inheritGraph(Tensor src) {
-        return record(this, "Alias", g -> new Tensor[] {g}, src);
+        return Views.contiguous(this);
     }
 
     private Tensor contiguousCopy() {
-        Tensor out = zeros(device(), shape);
-        if (numel() > 0) {
-            Kernels.copy(out, this);
-        }
-        return out;
+        return Views.contiguousCopy(this);
     }
 
     /** torch.clone: a contiguous copy that stays in the graph (same as {@link #copy()}). */
@@ -736,9 +547,7 @@ public final class Tensor implements AutoCloseable {
 
     /** A contiguous copy that stays in the graph. */
     public Tensor copy() {
-        ensureOpen("clone");
-        Tensor out = contiguousCopy();
-        return record(out, "Clone", g -> new Tensor[] {g}, this);
+        return Views.copy(this);
     }
 
     // =====================================================================================
@@ -1134,9 +943,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     private Tensor squeezeNoGrad(int d) {
-        try (GradMode.Guard g = GradMode.noGrad()) {
-            return squeeze(d);
-        }
+        return Views.squeezeNoGrad(this, d);
     }
 
     /** Elements as ints (for index tensors holding integral floats). */
@@ -1154,14 +961,12 @@ public final class Tensor implements AutoCloseable {
 
     /** Frees {@code dense} if it is a temporary copy of this tensor made by {@link #contiguousNoGrad()}. */
     private void dropCopy(Tensor dense) {
-        if (dense != this) {
-            dense.close();
-        }
+        Views.dropCopy(this, dense);
     }
 
     /** Contiguous data without recording (the same tensor if already contiguous). */
     Tensor contiguousNoGrad() {
-        return isContiguous() ? this : contiguousCopy();
+        return Views.contiguousNoGrad(this);
     }
 
     /** Softmax along dim. */
@@ -1458,47 +1263,12 @@ public final class Tensor implements AutoCloseable {
 
     /** Sums {@code g} down to {@code target} (the adjoint of broadcasting). */
     public static Tensor sumTo(Tensor g, int[] target) {
-        if (Arrays.equals(g.shape, target)) {
-            return g;
-        }
-        Tensor r = g;
-        int lead = g.shape.length - target.length;
-        for (int i = 0; i < lead; i++) {
-            r = r.sum(0, false);
-        }
-        for (int i = 0; i < target.length; i++) {
-            if (target[i] == 1 && r.shape[i] != 1) {
-                r = r.sum(i, true);
-            }
-        }
-        return r;
+        return Views.sumTo(g, target);
     }
 
     /** A broadcast view of this tensor with {@code target} shape (no copy). */
     public Tensor broadcastTo(String op, String arg, int[] target) {
-        if (Arrays.equals(shape, target)) {
-            return this;
-        }
-        if (shape.length > target.length) {
-            throw new IllegalArgumentException(op + ": argument '" + arg + "' of shape " + Arrays.toString(shape)
-                    + " cannot broadcast to " + Arrays.toString(target));
-        }
-        int lead = target.length - shape.length;
-        int[] st = new int[target.length];
-        for (int i = 0; i < target.length; i++) {
-            int src = i - lead;
-            if (src < 0) {
-                st[i] = 0;
-            } else if (shape[src] == target[i]) {
-                st[i] = strides[src];
-            } else if (shape[src] == 1) {
-                st[i] = 0;
-            } else {
-                throw new IllegalArgumentException(op + ": argument '" + arg + "' of shape " + Arrays.toString(shape)
-                        + " cannot broadcast to " + Arrays.toString(target));
-            }
-        }
-        return new Tensor(storage, offset, target.clone(), st);
+        return Views.broadcastTo(this, op, arg, target);
     }
 
     public static int[] broadcastShapes(String op, int[] a, int[] b) {
