@@ -551,61 +551,31 @@ public final class Tensor implements AutoCloseable {
     }
 
     // =====================================================================================
-    // in-place (not recorded; refused on tensors that need grad while recording)
+    // in-place (InPlace; not recorded; refused on tensors that need grad while recording)
     // =====================================================================================
-
-    private void checkInPlace(String op) {
-        ensureOpen(op);
-        if (requiresGrad && GradMode.isEnabled()) {
-            throw new IllegalStateException(op + ": in-place operation on a tensor that requires grad; use GradMode.noGrad()");
-        }
-    }
 
     /** Copies {@code src} (broadcast to this shape) into this tensor; returns this. */
     public Tensor copyFrom(Tensor src) {
-        checkInPlace("copy_");
-        src.ensureOpen("copy_");
-        requireSameDevice("copy_", "src", src);
-        Tensor s = src.broadcastTo("copy_", "src", shape);
-        if (numel() > 0) {
-            Kernels.copy(this, s);
-        }
-        return this;
+        return InPlace.copyFrom(this, src);
     }
 
     /** Sets every element to {@code value}; returns this. */
     public Tensor fill(float value) {
-        checkInPlace("fill_");
-        if (numel() > 0) {
-            Kernels.fill(this, value);
-        }
-        return this;
+        return InPlace.fill(this, value);
     }
 
     public Tensor zero() {
-        return fill(0f);
+        return InPlace.zero(this);
     }
 
     /** this += alpha * other (other broadcast to this shape); returns this. */
     public Tensor addInPlace(Tensor other, float alpha) {
-        checkInPlace("add_");
-        requireSameDevice("add_", "other", other);
-        requireContiguous("add_", "self", this);
-        Tensor o = other.broadcastTo("add_", "other", shape);
-        if (numel() > 0) {
-            Kernels.addScaled(this, this, o, alpha);
-        }
-        return this;
+        return InPlace.addInPlace(this, other, alpha);
     }
 
     /** this *= value; returns this. */
     public Tensor mulInPlace(float value) {
-        checkInPlace("mul_");
-        requireContiguous("mul_", "self", this);
-        if (numel() > 0) {
-            Kernels.binaryScalar(BinaryOp.MUL, this, this, value);
-        }
-        return this;
+        return InPlace.mulInPlace(this, value);
     }
 
     // =====================================================================================
@@ -1301,12 +1271,6 @@ public final class Tensor implements AutoCloseable {
         if (!device().equals(other.device())) {
             throw new IllegalArgumentException(op + ": argument '" + arg + "' is on " + other.device() + ", expected "
                     + device() + " (move it with to(device))");
-        }
-    }
-
-    private static void requireContiguous(String op, String arg, Tensor t) {
-        if (!t.isContiguous()) {
-            throw new IllegalArgumentException(op + ": argument '" + arg + "' must be contiguous");
         }
     }
 
