@@ -9,10 +9,8 @@ import java.util.function.Function;
 import org.rnn4j.autograd.GradMode;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Backends;
-import org.rnn4j.backend.BinaryOp;
 import org.rnn4j.backend.ReduceOp;
 import org.rnn4j.backend.Storage;
-import org.rnn4j.backend.UnaryOp;
 
 /**
  * A float32 tensor of any rank: shape, strides and offset over off-heap {@link Storage}.
@@ -579,229 +577,132 @@ public final class Tensor implements AutoCloseable {
     }
 
     // =====================================================================================
-    // elementwise
+    // elementwise (Elementwise)
     // =====================================================================================
 
-    private Tensor unaryOp(UnaryOp op, String name, Function<Tensor, Tensor> derivative) {
-        ensureOpen(name);
-        Tensor out = zeros(device(), shape);
-        if (numel() > 0) {
-            Kernels.unary(op, out, this);
-        }
-        return record(out, name, g -> new Tensor[] {g.mul(derivative.apply(out))}, this);
-    }
-
-    private Tensor unaryNoGrad(UnaryOp op, String name) {
-        ensureOpen(name);
-        Tensor out = zeros(device(), shape);
-        if (numel() > 0) {
-            Kernels.unary(op, out, this);
-        }
-        return out;
-    }
-
     public Tensor neg() {
-        ensureOpen("neg");
-        Tensor out = unaryNoGrad(UnaryOp.NEG, "neg");
-        return record(out, "Neg", g -> new Tensor[] {g.neg()}, this);
+        return Elementwise.neg(this);
     }
 
     public Tensor exp() {
-        return unaryOp(UnaryOp.EXP, "exp", y -> y);
+        return Elementwise.exp(this);
     }
 
     public Tensor log() {
-        Tensor self = this;
-        Tensor out = unaryNoGrad(UnaryOp.LOG, "log");
-        return record(out, "Log", g -> new Tensor[] {g.div(self)}, this);
+        return Elementwise.log(this);
     }
 
     public Tensor tanh() {
-        return unaryOp(UnaryOp.TANH, "tanh", y -> y.mul(y).rsub(1f));
+        return Elementwise.tanh(this);
     }
 
     public Tensor sigmoid() {
-        return unaryOp(UnaryOp.SIGMOID, "sigmoid", y -> y.mul(y.rsub(1f)));
+        return Elementwise.sigmoid(this);
     }
 
     public Tensor relu() {
-        return unaryOp(UnaryOp.RELU, "relu", y -> y.unaryNoGrad(UnaryOp.STEP, "relu"));
+        return Elementwise.relu(this);
     }
 
     public Tensor sqrt() {
-        return unaryOp(UnaryOp.SQRT, "sqrt", y -> y.mul(2f).unaryNoGrad(UnaryOp.RECIPROCAL, "sqrt"));
+        return Elementwise.sqrt(this);
     }
 
     public Tensor abs() {
-        Tensor self = this;
-        Tensor out = unaryNoGrad(UnaryOp.ABS, "abs");
-        return record(out, "Abs", g -> new Tensor[] {g.mul(self.unaryNoGrad(UnaryOp.SIGN, "abs"))}, this);
+        return Elementwise.abs(this);
     }
 
     public Tensor square() {
-        Tensor self = this;
-        Tensor out = unaryNoGrad(UnaryOp.SQUARE, "square");
-        return record(out, "Square", g -> new Tensor[] {g.mul(self).mul(2f)}, this);
+        return Elementwise.square(this);
     }
 
     public Tensor sign() {
-        return unaryNoGrad(UnaryOp.SIGN, "sign");
+        return Elementwise.sign(this);
     }
 
     /** x^p elementwise. */
     public Tensor pow(float p) {
-        Tensor self = this;
-        Tensor out = scalarOp(BinaryOp.POW, p, "pow");
-        return record(out, "Pow", g -> new Tensor[] {g.mul(self.scalarOp(BinaryOp.POW, p - 1, "pow")).mul(p)}, this);
-    }
-
-    private Tensor scalarOp(BinaryOp op, float s, String name) {
-        ensureOpen(name);
-        Tensor out = zeros(device(), shape);
-        if (numel() > 0) {
-            Kernels.binaryScalar(op, out, this, s);
-        }
-        return out;
+        return Elementwise.pow(this, p);
     }
 
     public Tensor add(float s) {
-        Tensor out = scalarOp(BinaryOp.ADD, s, "add");
-        return record(out, "AddScalar", g -> new Tensor[] {g}, this);
+        return Elementwise.add(this, s);
     }
 
     public Tensor sub(float s) {
-        return add(-s);
+        return Elementwise.sub(this, s);
     }
 
     /** s - this. */
     public Tensor rsub(float s) {
-        Tensor out = scalarOp(BinaryOp.RSUB, s, "rsub");
-        return record(out, "RSub", g -> new Tensor[] {g.neg()}, this);
+        return Elementwise.rsub(this, s);
     }
 
     public Tensor mul(float s) {
-        Tensor out = scalarOp(BinaryOp.MUL, s, "mul");
-        return record(out, "MulScalar", g -> new Tensor[] {g.mul(s)}, this);
+        return Elementwise.mul(this, s);
     }
 
     public Tensor div(float s) {
-        return mul(1f / s);
+        return Elementwise.div(this, s);
     }
 
     public Tensor gt(float s) {
-        return scalarOp(BinaryOp.GT, s, "gt");
+        return Elementwise.gt(this, s);
     }
 
     public Tensor lt(float s) {
-        return scalarOp(BinaryOp.LT, s, "lt");
+        return Elementwise.lt(this, s);
     }
 
     public Tensor eq(float s) {
-        return scalarOp(BinaryOp.EQ, s, "eq");
+        return Elementwise.eq(this, s);
     }
 
     /** Clamps to [lo, hi]. */
     public Tensor clamp(float lo, float hi) {
-        Tensor self = this;
-        Tensor lower = scalarOp(BinaryOp.MAX, lo, "clamp");
-        Tensor out = lower.scalarOp(BinaryOp.MIN, hi, "clamp");
-        lower.close();
-        return record(out, "Clamp", g -> {
-            Tensor mask = self.scalarOp(BinaryOp.GE, lo, "clamp").mul(self.scalarOp(BinaryOp.LE, hi, "clamp"));
-            return new Tensor[] {g.mul(mask)};
-        }, this);
-    }
-
-    private Tensor binaryOp(BinaryOp op, Tensor other, String name) {
-        ensureOpen(name);
-        other.ensureOpen(name);
-        requireSameDevice(name, "other", other);
-        int[] s = broadcastShapes(name, shape, other.shape);
-        Tensor out = zeros(device(), s);
-        if (numel(s) > 0) {
-            Kernels.binary(op, out, broadcastTo(name, "self", s), other.broadcastTo(name, "other", s));
-        }
-        return out;
+        return Elementwise.clamp(this, lo, hi);
     }
 
     public Tensor add(Tensor other) {
-        Tensor out = binaryOp(BinaryOp.ADD, other, "add");
-        int[] sa = shape.clone();
-        int[] sb = other.shape.clone();
-        return record(out, "Add", g -> new Tensor[] {sumTo(g, sa), sumTo(g, sb)}, this, other);
+        return Elementwise.add(this, other);
     }
 
     public Tensor sub(Tensor other) {
-        Tensor out = binaryOp(BinaryOp.SUB, other, "sub");
-        int[] sa = shape.clone();
-        int[] sb = other.shape.clone();
-        return record(out, "Sub", g -> new Tensor[] {sumTo(g, sa), sumTo(g.neg(), sb)}, this, other);
+        return Elementwise.sub(this, other);
     }
 
     public Tensor mul(Tensor other) {
-        Tensor self = this;
-        Tensor out = binaryOp(BinaryOp.MUL, other, "mul");
-        return record(out, "Mul", g -> new Tensor[] {
-            self.requiresGrad ? sumTo(g.mul(other), self.shape) : null,
-            other.requiresGrad ? sumTo(g.mul(self), other.shape) : null}, this, other);
+        return Elementwise.mul(this, other);
     }
 
     public Tensor div(Tensor other) {
-        Tensor self = this;
-        Tensor out = binaryOp(BinaryOp.DIV, other, "div");
-        return record(out, "Div", g -> new Tensor[] {
-            self.requiresGrad ? sumTo(g.div(other), self.shape) : null,
-            other.requiresGrad ? sumTo(g.mul(out).div(other).neg(), other.shape) : null}, this, other);
+        return Elementwise.div(this, other);
     }
 
     /** Elementwise maximum (gradient to the larger; ties to this). */
     public Tensor maximum(Tensor other) {
-        Tensor self = this;
-        Tensor out = binaryOp(BinaryOp.MAX, other, "maximum");
-        return record(out, "Maximum", g -> {
-            Tensor mask = self.binaryOp(BinaryOp.GE, other, "maximum");
-            return new Tensor[] {sumTo(g.mul(mask), self.shape), sumTo(g.mul(mask.rsub(1f)), other.shape)};
-        }, this, other);
+        return Elementwise.maximum(this, other);
     }
 
     public Tensor minimum(Tensor other) {
-        Tensor self = this;
-        Tensor out = binaryOp(BinaryOp.MIN, other, "minimum");
-        return record(out, "Minimum", g -> {
-            Tensor mask = self.binaryOp(BinaryOp.LE, other, "minimum");
-            return new Tensor[] {sumTo(g.mul(mask), self.shape), sumTo(g.mul(mask.rsub(1f)), other.shape)};
-        }, this, other);
+        return Elementwise.minimum(this, other);
     }
 
     public Tensor gt(Tensor other) {
-        return binaryOp(BinaryOp.GT, other, "gt");
+        return Elementwise.gt(this, other);
     }
 
     public Tensor lt(Tensor other) {
-        return binaryOp(BinaryOp.LT, other, "lt");
+        return Elementwise.lt(this, other);
     }
 
     public Tensor eq(Tensor other) {
-        return binaryOp(BinaryOp.EQ, other, "eq");
+        return Elementwise.eq(this, other);
     }
 
     /** cond != 0 ? a : b, broadcasting all three. */
     public static Tensor where(Tensor cond, Tensor a, Tensor b) {
-        cond.ensureOpen("where");
-        a.ensureOpen("where");
-        b.ensureOpen("where");
-        a.requireSameDevice("where", "b", b);
-        a.requireSameDevice("where", "cond", cond);
-        int[] s = broadcastShapes("where", broadcastShapes("where", cond.shape, a.shape), b.shape);
-        Tensor out = zeros(a.device(), s);
-        if (numel(s) > 0) {
-            Kernels.where(out, cond.broadcastTo("where", "cond", s), a.broadcastTo("where", "a", s),
-                    b.broadcastTo("where", "b", s));
-        }
-        return record(out, "Where", g -> {
-            Tensor zero = zeros(g.device(), g.shape);
-            return new Tensor[] {null, sumTo(where(cond, g, zero), a.shape), sumTo(where(cond, zero, g), b.shape)};
-        }, cond, a, b);
+        return Elementwise.where(cond, a, b);
     }
 
     // =====================================================================================
