@@ -9,7 +9,6 @@ import java.util.function.Function;
 import org.rnn4j.autograd.GradMode;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Backends;
-import org.rnn4j.backend.ReduceOp;
 import org.rnn4j.backend.Storage;
 
 /**
@@ -288,6 +287,19 @@ public final class Tensor implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** Elements as ints (for index tensors holding integral floats). */
+    public int[] toIntArray() {
+        float[] f = toArray();
+        int[] r = new int[f.length];
+        for (int i = 0; i < f.length; i++) {
+            r[i] = Math.round(f[i]);
+            if (r[i] != f[i]) {
+                throw new IllegalArgumentException("toIntArray: element " + i + " = " + f[i] + " is not an integer");
+            }
+        }
+        return r;
     }
 
     /** The single element of a one-element tensor. */
@@ -706,128 +718,47 @@ public final class Tensor implements AutoCloseable {
     }
 
     // =====================================================================================
-    // reductions
+    // reductions (Reductions)
     // =====================================================================================
 
     /** Sum of all elements (0-d). */
     public Tensor sum() {
-        ensureOpen("sum");
-        Tensor flat = contiguousNoGrad();
-        Tensor out = zeros(device());
-        if (numel() > 0) {
-            Kernels.reduce(ReduceOp.SUM, out, flat, 1, Math.toIntExact(numel()), 1);
-        }
-        dropCopy(flat);
-        int[] s = shape.clone();
-        return record(out, "Sum", g -> new Tensor[] {g.reshape(ones(s.length)).expand(s).contiguousNoGrad()}, this);
-    }
-
-    private static int[] ones(int n) {
-        int[] r = new int[n];
-        Arrays.fill(r, 1);
-        return r;
+        return Reductions.sum(this);
     }
 
     public Tensor sum(int dim, boolean keepDim) {
-        return reduceDim(ReduceOp.SUM, dim, keepDim, "sum");
+        return Reductions.sum(this, dim, keepDim);
     }
 
     public Tensor mean() {
-        long n = numel();
-        return sum().div((float) n);
+        return Reductions.mean(this);
     }
 
     public Tensor mean(int dim, boolean keepDim) {
-        int d = normDim("mean", dim, shape.length);
-        return sum(d, keepDim).div((float) shape[d]);
+        return Reductions.mean(this, dim, keepDim);
     }
 
     /** Maximum along dim (gradient to the first maximal element). */
     public Tensor max(int dim, boolean keepDim) {
-        return reduceDim(ReduceOp.MAX, dim, keepDim, "max");
+        return Reductions.max(this, dim, keepDim);
     }
 
     public Tensor min(int dim, boolean keepDim) {
-        return reduceDim(ReduceOp.MIN, dim, keepDim, "min");
+        return Reductions.min(this, dim, keepDim);
     }
 
     /** Maximum over all elements (0-d, not differentiable). */
     public Tensor max() {
-        return flatten().max(0, false).detach();
+        return Reductions.max(this);
     }
 
     /** Index of the maximum along dim, as float values (exact below 2^24). */
     public Tensor argmax(int dim, boolean keepDim) {
-        return reduceDim(ReduceOp.ARGMAX, dim, keepDim, "argmax");
+        return Reductions.argmax(this, dim, keepDim);
     }
 
     public Tensor argmin(int dim, boolean keepDim) {
-        return reduceDim(ReduceOp.ARGMIN, dim, keepDim, "argmin");
-    }
-
-    private Tensor reduceDim(ReduceOp op, int dim, boolean keepDim, String name) {
-        ensureOpen(name);
-        int d = normDim(name, dim, shape.length);
-        int n = shape[d];
-        if (n == 0 && op != ReduceOp.SUM) {
-            throw new IllegalArgumentException(name + ": cannot reduce over dim " + d + " of size 0 in " + Arrays.toString(shape));
-        }
-        int outer = prod(shape, 0, d);
-        int inner = prod(shape, d + 1, shape.length);
-        int[] kept = shape.clone();
-        kept[d] = 1;
-        Tensor out = zeros(device(), kept);
-        if (outer * inner > 0) {
-            Tensor dense = contiguousNoGrad();
-            Kernels.reduce(op, out, dense, outer, n, inner);
-            dropCopy(dense);
-        }
-        Tensor result = keepDim ? out : out.squeezeNoGrad(d);
-        int[] s = shape.clone();
-        Tensor self = this;
-        switch (op) {
-            case SUM:
-                return record(result, "Sum", g -> new Tensor[] {(keepDim ? g : g.unsqueeze(d)).expand(s).contiguousNoGrad()}, this);
-            case MAX:
-            case MIN: {
-                Tensor idx = reduceIndices(op == ReduceOp.MAX ? ReduceOp.ARGMAX : ReduceOp.ARGMIN, d, outer, n, inner);
-                return record(result, op == ReduceOp.MAX ? "Max" : "Min", g -> {
-                    Tensor z = zeros(g.device(), s);
-                    int[] ix = idx.toIntArray();
-                    Kernels.scatterAdd(z, (keepDim ? g : g.unsqueeze(d)).contiguousNoGrad(), outer, n, inner, 1, ix);
-                    return new Tensor[] {z};
-                }, self);
-            }
-            default:
-                return result;
-        }
-    }
-
-    private Tensor reduceIndices(ReduceOp op, int d, int outer, int n, int inner) {
-        int[] kept = shape.clone();
-        kept[d] = 1;
-        Tensor out = zeros(device(), kept);
-        Tensor dense = contiguousNoGrad();
-        Kernels.reduce(op, out, dense, outer, n, inner);
-        dropCopy(dense);
-        return out;
-    }
-
-    private Tensor squeezeNoGrad(int d) {
-        return Views.squeezeNoGrad(this, d);
-    }
-
-    /** Elements as ints (for index tensors holding integral floats). */
-    public int[] toIntArray() {
-        float[] f = toArray();
-        int[] r = new int[f.length];
-        for (int i = 0; i < f.length; i++) {
-            r[i] = Math.round(f[i]);
-            if (r[i] != f[i]) {
-                throw new IllegalArgumentException("toIntArray: element " + i + " = " + f[i] + " is not an integer");
-            }
-        }
-        return r;
+        return Reductions.argmin(this, dim, keepDim);
     }
 
     /** Frees {@code dense} if it is a temporary copy of this tensor made by {@link #contiguousNoGrad()}. */
@@ -842,32 +773,12 @@ public final class Tensor implements AutoCloseable {
 
     /** Softmax along dim. */
     public Tensor softmax(int dim) {
-        return softmaxImpl(dim, false);
+        return Reductions.softmax(this, dim);
     }
 
     /** Log-softmax along dim. */
     public Tensor logSoftmax(int dim) {
-        return softmaxImpl(dim, true);
-    }
-
-    private Tensor softmaxImpl(int dim, boolean log) {
-        String name = log ? "log_softmax" : "softmax";
-        ensureOpen(name);
-        int d = normDim(name, dim, shape.length);
-        int outer = prod(shape, 0, d);
-        int inner = prod(shape, d + 1, shape.length);
-        Tensor out = zeros(device(), shape);
-        if (numel() > 0) {
-            Tensor dense = contiguousNoGrad();
-            Kernels.softmax(out, dense, outer, shape[d], inner, log);
-            dropCopy(dense);
-        }
-        if (log) {
-            // d/dx = g - softmax * sum(g)
-            return record(out, "LogSoftmax", g -> new Tensor[] {g.sub(out.exp().mul(g.sum(d, true)))}, this);
-        }
-        // d/dx = y * (g - sum(g * y))
-        return record(out, "Softmax", g -> new Tensor[] {out.mul(g.sub(g.mul(out).sum(d, true)))}, this);
+        return Reductions.logSoftmax(this, dim);
     }
 
     // =====================================================================================
