@@ -436,7 +436,7 @@ public final class Tensor implements AutoCloseable {
     /** A copy that no scope owns. */
     private static Tensor detachedCopy(Tensor src) {
         Tensor[] holder = new Tensor[1];
-        Scope.runUnscoped(() -> holder[0] = src.contiguousCopy());
+        Scope.runUnscoped(() -> holder[0] = Views.contiguousCopy(src));
         return holder[0];
     }
 
@@ -543,10 +543,6 @@ public final class Tensor implements AutoCloseable {
     /** This tensor if contiguous (as a new view), else a contiguous copy. */
     public Tensor contiguous() {
         return Views.contiguous(this);
-    }
-
-    private Tensor contiguousCopy() {
-        return Views.contiguousCopy(this);
     }
 
     /** torch.clone: a contiguous copy that stays in the graph (same as {@link #copy()}). */
@@ -782,7 +778,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     // =====================================================================================
-    // linear algebra
+    // linear algebra (LinearAlgebra)
     // =====================================================================================
 
     /**
@@ -790,112 +786,7 @@ public final class Tensor implements AutoCloseable {
      * batch dimensions broadcast.
      */
     public Tensor matmul(Tensor other) {
-        ensureOpen("matmul");
-        other.ensureOpen("matmul");
-        requireSameDevice("matmul", "other", other);
-        if (shape.length == 0 || other.shape.length == 0) {
-            throw new IllegalArgumentException("matmul: both arguments need at least 1 dim, got " + Arrays.toString(shape)
-                    + " and " + Arrays.toString(other.shape));
-        }
-        if (shape.length == 1 && other.shape.length == 1) {
-            return unsqueeze(0).matmul(other.unsqueeze(1)).reshape();
-        }
-        if (shape.length == 1) {
-            return unsqueeze(0).matmul(other).squeeze(-2);
-        }
-        if (other.shape.length == 1) {
-            return matmul(other.unsqueeze(1)).squeeze(-1);
-        }
-        int m = shape[shape.length - 2];
-        int k = shape[shape.length - 1];
-        int k2 = other.shape[other.shape.length - 2];
-        int n = other.shape[other.shape.length - 1];
-        if (k != k2) {
-            throw new IllegalArgumentException("matmul: inner dimensions differ: self " + Arrays.toString(shape) + " has "
-                    + k + " columns, other " + Arrays.toString(other.shape) + " has " + k2 + " rows");
-        }
-        int[] batchA = Arrays.copyOf(shape, shape.length - 2);
-        int[] batchB = Arrays.copyOf(other.shape, other.shape.length - 2);
-        int[] batch = broadcastShapes("matmul", batchA, batchB);
-        int nb = prod(batch, 0, batch.length);
-        int[] outShape = Arrays.copyOf(batch, batch.length + 2);
-        outShape[batch.length] = m;
-        outShape[batch.length + 1] = n;
-        Tensor out = zeros(device(), outShape);
-        if (numel(outShape) > 0) {
-            Tensor a = gemmOperand(this, batch, m, k);
-            Tensor b = gemmOperand(other, batch, k, n);
-            int la = layout(a);
-            int lb = layout(b);
-            long sa = nb == 1 ? 0 : batchStride(a);
-            long sb = nb == 1 ? 0 : batchStride(b);
-            Kernels.gemm(la == 2, lb == 2, m, n, k, 1f, a, ld(a, la), sa, b, ld(b, lb), sb, 0f, out, Math.max(n, 1),
-                    (long) m * n, nb);
-        }
-        Tensor self = this;
-        return record(out, "MatMul", g -> new Tensor[] {
-            self.requiresGrad ? sumTo(g.matmul(other.transpose(-1, -2)), self.shape) : null,
-            other.requiresGrad ? sumTo(self.transpose(-1, -2).matmul(g), other.shape) : null}, this, other);
-    }
-
-    /** Broadcasts the batch dims and returns a view whose matrices gemm can address with one stride. */
-    private static Tensor gemmOperand(Tensor t, int[] batch, int rows, int cols) {
-        int[] full = Arrays.copyOf(batch, batch.length + 2);
-        full[batch.length] = rows;
-        full[batch.length + 1] = cols;
-        Tensor e = t.broadcastTo("matmul", "operand", full);
-        if (layout(e) != 0 && (batch.length == 0 || batchStride(e) != Long.MIN_VALUE)) {
-            return e;
-        }
-        return e.contiguousCopy();
-    }
-
-    /** 1 if the last two dims are row-major addressable, 2 if column-major (transposed), 0 if neither. */
-    private static int layout(Tensor t) {
-        int r = t.shape.length;
-        int rows = t.shape[r - 2];
-        int cols = t.shape[r - 1];
-        int sr = t.strides[r - 2];
-        int sc = t.strides[r - 1];
-        if ((sc == 1 || cols <= 1) && (rows <= 1 || sr >= Math.max(cols, 1))) {
-            return 1;
-        }
-        if ((sr == 1 || rows <= 1) && (cols <= 1 || sc >= Math.max(rows, 1))) {
-            return 2;
-        }
-        return 0;
-    }
-
-    /** Leading dimension for gemm given the layout from {@link #layout}. */
-    private static int ld(Tensor t, int layout) {
-        int r = t.shape.length;
-        int rows = t.shape[r - 2];
-        int cols = t.shape[r - 1];
-        if (layout == 1) {
-            return rows <= 1 ? Math.max(cols, 1) : t.strides[r - 2];
-        }
-        return cols <= 1 ? Math.max(rows, 1) : t.strides[r - 1];
-    }
-
-    /** The one stride that steps between matrices of the batch dims, or Long.MIN_VALUE if there is none. */
-    private static long batchStride(Tensor t) {
-        int r = t.shape.length;
-        long stride = Long.MIN_VALUE;
-        long nextExpected = Long.MIN_VALUE;
-        for (int d = r - 3; d >= 0; d--) {
-            if (t.shape[d] == 1) {
-                continue;
-            }
-            if (stride == Long.MIN_VALUE) {
-                stride = t.strides[d];
-                nextExpected = stride * t.shape[d];
-            } else if (t.strides[d] == nextExpected) {
-                nextExpected *= t.shape[d];
-            } else {
-                return Long.MIN_VALUE;
-            }
-        }
-        return stride == Long.MIN_VALUE ? 0 : stride;
+        return LinearAlgebra.matmul(this, other);
     }
 
     // =====================================================================================
