@@ -1,8 +1,5 @@
 package org.rnn4j;
 
-import static org.rnn4j.Shapes.normDim;
-import static org.rnn4j.Shapes.prod;
-
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
@@ -142,7 +139,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public int size(int dim) {
-        return shape[normDim("size", dim, shape.length)];
+        return shape[Shapes.normDim("size", dim, shape.length)];
     }
 
     public int[] strides() {
@@ -150,7 +147,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public int stride(int dim) {
-        return strides[normDim("stride", dim, shape.length)];
+        return strides[Shapes.normDim("stride", dim, shape.length)];
     }
 
     public long offset() {
@@ -162,7 +159,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public long numel() {
-        return numel(shape);
+        return Shapes.numel(shape);
     }
 
     public Storage storage() {
@@ -506,10 +503,6 @@ public final class Tensor implements AutoCloseable {
         return Views.narrow(this, dim, start, length);
     }
 
-    private Tensor narrowNoGrad(int d, int start, int length) {
-        return Views.narrowNoGrad(this, d, start, length);
-    }
-
     /** Python-style slice [start, end) along dim (negative indices count from the end). */
     public Tensor slice(int dim, int start, int end) {
         return Views.slice(this, dim, start, end);
@@ -757,16 +750,6 @@ public final class Tensor implements AutoCloseable {
         return Reductions.argmin(this, dim, keepDim);
     }
 
-    /** Frees {@code dense} if it is a temporary copy of this tensor made by {@link #contiguousNoGrad()}. */
-    private void dropCopy(Tensor dense) {
-        Views.dropCopy(this, dense);
-    }
-
-    /** Contiguous data without recording (the same tensor if already contiguous). */
-    Tensor contiguousNoGrad() {
-        return Views.contiguousNoGrad(this);
-    }
-
     /** Softmax along dim. */
     public Tensor softmax(int dim) {
         return Reductions.softmax(this, dim);
@@ -790,148 +773,31 @@ public final class Tensor implements AutoCloseable {
     }
 
     // =====================================================================================
-    // joining and indexing
+    // joining and indexing (JoinIndex)
     // =====================================================================================
 
     /** Concatenates along an existing dim. */
     public static Tensor concat(List<Tensor> tensors, int dim) {
-        if (tensors.isEmpty()) {
-            throw new IllegalArgumentException("concat: argument 'tensors' is empty");
-        }
-        Tensor first = tensors.get(0).ensureOpen("concat");
-        int d = normDim("concat", dim, first.shape.length);
-        int[] s = first.shape.clone();
-        int total = 0;
-        for (int i = 0; i < tensors.size(); i++) {
-            Tensor t = tensors.get(i).ensureOpen("concat");
-            first.requireSameDevice("concat", "tensors[" + i + "]", t);
-            if (t.shape.length != s.length) {
-                throw new IllegalArgumentException("concat: tensors[" + i + "] has rank " + t.shape.length + ", expected " + s.length);
-            }
-            for (int k = 0; k < s.length; k++) {
-                if (k != d && t.shape[k] != s[k]) {
-                    throw new IllegalArgumentException("concat: tensors[" + i + "] has shape " + Arrays.toString(t.shape)
-                            + ", expected " + Arrays.toString(s) + " except in dim " + d);
-                }
-            }
-            total += t.shape[d];
-        }
-        s[d] = total;
-        Tensor out = zeros(first.device(), s);
-        int[] starts = new int[tensors.size()];
-        int pos = 0;
-        for (int i = 0; i < tensors.size(); i++) {
-            Tensor t = tensors.get(i);
-            starts[i] = pos;
-            if (t.numel() > 0) {
-                Tensor dst = out.narrowNoGrad(d, pos, t.shape[d]);
-                Kernels.copy(dst, t);
-                dst.close();
-            }
-            pos += t.shape[d];
-        }
-        Tensor[] ins = tensors.toArray(new Tensor[0]);
-        return record(out, "Cat", g -> {
-            Tensor[] r = new Tensor[ins.length];
-            for (int i = 0; i < ins.length; i++) {
-                r[i] = ins[i].requiresGrad ? g.narrow(d, starts[i], ins[i].shape[d]).contiguous() : null;
-            }
-            return r;
-        }, ins);
+        return JoinIndex.concat(tensors, dim);
     }
 
     /** Stacks equal-shaped tensors along a new dim. */
     public static Tensor stack(List<Tensor> tensors, int dim) {
-        if (tensors.isEmpty()) {
-            throw new IllegalArgumentException("stack: argument 'tensors' is empty");
-        }
-        int rank = tensors.get(0).dim();
-        int d = normDim("stack", dim, rank + 1);
-        int[] s0 = tensors.get(0).shape;
-        Tensor[] parts = new Tensor[tensors.size()];
-        for (int i = 0; i < parts.length; i++) {
-            Tensor t = tensors.get(i).ensureOpen("stack");
-            if (!Arrays.equals(t.shape, s0)) {
-                throw new IllegalArgumentException("stack: tensors[" + i + "] has shape " + Arrays.toString(t.shape)
-                        + ", expected " + Arrays.toString(s0));
-            }
-            parts[i] = t.unsqueeze(d);
-        }
-        return concat(Arrays.asList(parts), d);
+        return JoinIndex.stack(tensors, dim);
     }
 
     /** Rows {@code index} along dim (torch.index_select). */
     public Tensor indexSelect(int dim, int[] index) {
-        ensureOpen("index_select");
-        int d = normDim("index_select", dim, shape.length);
-        for (int j = 0; j < index.length; j++) {
-            if (index[j] < 0 || index[j] >= shape[d]) {
-                throw new IndexOutOfBoundsException("index_select: index[" + j + "] = " + index[j]
-                        + " out of range for dim " + d + " of size " + shape[d]);
-            }
-        }
-        int outer = prod(shape, 0, d);
-        int inner = prod(shape, d + 1, shape.length);
-        int[] s = shape.clone();
-        s[d] = index.length;
-        Tensor out = zeros(device(), s);
-        int[] idx = index.clone();
-        if (numel(s) > 0) {
-            Tensor dense = contiguousNoGrad();
-            Kernels.indexSelect(out, dense, outer, shape[d], inner, idx);
-            dropCopy(dense);
-        }
-        int[] full = shape.clone();
-        return record(out, "IndexSelect", g -> {
-            Tensor z = zeros(g.device(), full);
-            if (g.numel() > 0) {
-                Kernels.indexAdd(z, g.contiguousNoGrad(), outer, full[d], inner, idx);
-            }
-            return new Tensor[] {z};
-        }, this);
+        return JoinIndex.indexSelect(this, dim, index);
     }
 
     /** torch.gather: out[..., j, ...] = self[..., index[..., j, ...], ...] along dim; index has the output's shape. */
     public Tensor gather(int dim, Tensor index) {
-        ensureOpen("gather");
-        index.ensureOpen("gather");
-        int d = normDim("gather", dim, shape.length);
-        if (index.shape.length != shape.length) {
-            throw new IllegalArgumentException("gather: argument 'index' has rank " + index.shape.length + ", expected " + shape.length);
-        }
-        for (int k = 0; k < shape.length; k++) {
-            if (k != d && index.shape[k] != shape[k]) {
-                throw new IllegalArgumentException("gather: argument 'index' has shape " + Arrays.toString(index.shape)
-                        + ", expected " + Arrays.toString(shape) + " except in dim " + d);
-            }
-        }
-        int[] idx = index.toIntArray();
-        for (int j = 0; j < idx.length; j++) {
-            if (idx[j] < 0 || idx[j] >= shape[d]) {
-                throw new IndexOutOfBoundsException("gather: index value " + idx[j] + " out of range for dim " + d + " of size " + shape[d]);
-            }
-        }
-        int outer = prod(shape, 0, d);
-        int inner = prod(shape, d + 1, shape.length);
-        int m = index.shape[d];
-        Tensor out = zeros(device(), index.shape);
-        if (out.numel() > 0) {
-            Tensor dense = contiguousNoGrad();
-            Kernels.gather(out, dense, outer, shape[d], inner, m, idx);
-            dropCopy(dense);
-        }
-        int[] full = shape.clone();
-        return record(out, "Gather", g -> {
-            Tensor z = zeros(g.device(), full);
-            if (g.numel() > 0) {
-                Kernels.scatterAdd(z, g.contiguousNoGrad(), outer, full[d], inner, m, idx);
-            }
-            return new Tensor[] {z};
-        }, this);
+        return JoinIndex.gather(this, dim, index);
     }
 
     // =====================================================================================
-    // helpers
+    // helpers (Views, Shapes)
     // =====================================================================================
 
     /** Sums {@code g} down to {@code target} (the adjoint of broadcasting). */
