@@ -15,6 +15,16 @@ final class LinearAlgebra {
     private LinearAlgebra() {
     }
 
+    /** How gemm can address the matrices in the last two dims of an operand. */
+    private enum Layout {
+        /** Row-major: unit column stride, rows {@code ld} apart. */
+        ROW_MAJOR,
+        /** Column-major, i.e. the transpose of a row-major matrix: gemm reads it with its trans flag. */
+        TRANSPOSED,
+        /** Neither: the operand has to be copied contiguous first. */
+        COPY_NEEDED
+    }
+
     static Tensor matmul(Tensor self, Tensor other) {
         int[] shape = self.shapeRef();
         self.ensureOpen("matmul");
@@ -52,12 +62,12 @@ final class LinearAlgebra {
         if (numel(outShape) > 0) {
             Tensor a = gemmOperand(self, batch, m, k);
             Tensor b = gemmOperand(other, batch, k, n);
-            int la = layout(a);
-            int lb = layout(b);
+            Layout la = layout(a);
+            Layout lb = layout(b);
             long sa = nb == 1 ? 0 : batchStride(a);
             long sb = nb == 1 ? 0 : batchStride(b);
-            Kernels.gemm(la == 2, lb == 2, m, n, k, 1f, a, ld(a, la), sa, b, ld(b, lb), sb, 0f, out, Math.max(n, 1),
-                    (long) m * n, nb);
+            Kernels.gemm(la == Layout.TRANSPOSED, lb == Layout.TRANSPOSED, m, n, k, 1f, a, ld(a, la), sa, b, ld(b, lb), sb, 0f,
+                    out, Math.max(n, 1), (long) m * n, nb);
         }
         return record(out, "MatMul", g -> new Tensor[] {
             self.requiresGrad() ? sumTo(g.matmul(other.transpose(-1, -2)), self.shapeRef()) : null,
@@ -70,34 +80,34 @@ final class LinearAlgebra {
         full[batch.length] = rows;
         full[batch.length + 1] = cols;
         Tensor e = t.broadcastTo("matmul", "operand", full);
-        if (layout(e) != 0 && (batch.length == 0 || batchStride(e) != Long.MIN_VALUE)) {
+        if (layout(e) != Layout.COPY_NEEDED && (batch.length == 0 || batchStride(e) != Long.MIN_VALUE)) {
             return e;
         }
         return contiguousCopy(e);
     }
 
-    /** 1 if the last two dims are row-major addressable, 2 if column-major (transposed), 0 if neither. */
-    private static int layout(Tensor t) {
+    /** How gemm can address the last two dims of {@code t}: row-major, column-major (transposed), or neither. */
+    private static Layout layout(Tensor t) {
         int r = t.shapeRef().length;
         int rows = t.shapeRef()[r - 2];
         int cols = t.shapeRef()[r - 1];
         int sr = t.stridesRef()[r - 2];
         int sc = t.stridesRef()[r - 1];
         if ((sc == 1 || cols <= 1) && (rows <= 1 || sr >= Math.max(cols, 1))) {
-            return 1;
+            return Layout.ROW_MAJOR;
         }
         if ((sr == 1 || rows <= 1) && (cols <= 1 || sc >= Math.max(rows, 1))) {
-            return 2;
+            return Layout.TRANSPOSED;
         }
-        return 0;
+        return Layout.COPY_NEEDED;
     }
 
     /** Leading dimension for gemm given the layout from {@link #layout}. */
-    private static int ld(Tensor t, int layout) {
+    private static int ld(Tensor t, Layout layout) {
         int r = t.shapeRef().length;
         int rows = t.shapeRef()[r - 2];
         int cols = t.shapeRef()[r - 1];
-        if (layout == 1) {
+        if (layout == Layout.ROW_MAJOR) {
             return rows <= 1 ? Math.max(cols, 1) : t.stridesRef()[r - 2];
         }
         return cols <= 1 ? Math.max(rows, 1) : t.stridesRef()[r - 1];
