@@ -6,10 +6,7 @@ import java.util.function.Function;
 import org.rnn4j.autograd.GradMode;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Backends;
-import org.rnn4j.backend.BinaryOp;
-import org.rnn4j.backend.ReduceOp;
 import org.rnn4j.backend.Storage;
-import org.rnn4j.backend.UnaryOp;
 
 /**
  * A float32 tensor of any rank: shape, strides and offset over off-heap {@link Storage}.
@@ -45,138 +42,84 @@ public final class Tensor implements AutoCloseable {
         Scope.register(this);
     }
 
+    // for the op families (Creation, Views, InPlace, Elementwise, Reductions, LinearAlgebra,
+    // JoinIndex): the fields themselves, not copies; they never modify the arrays
+
+    int[] shapeRef() {
+        return shape;
+    }
+
+    int[] stridesRef() {
+        return strides;
+    }
+
+    /** The storage without the open check of {@link #storage()}. */
+    Storage storageRef() {
+        return storage;
+    }
+
     // =====================================================================================
-    // creation
+    // creation (Creation)
     // =====================================================================================
 
     /** A new zero-filled tensor on {@code device}. */
     public static Tensor zeros(Device device, int... shape) {
-        int[] s = checkShape("zeros", shape);
-        Backend be = Backends.forDevice(device);
-        return new Tensor(be.allocate(numel(s)), 0, s, contiguousStrides(s));
+        return Creation.zeros(device, shape);
     }
 
     public static Tensor zeros(int... shape) {
-        return zeros(Device.CPU, shape);
+        return Creation.zeros(shape);
     }
 
     public static Tensor ones(int... shape) {
-        return full(1f, shape);
+        return Creation.ones(shape);
     }
 
     public static Tensor full(float value, int... shape) {
-        Tensor t = zeros(shape);
-        if (value != 0f) {
-            Kernels.fill(t, value);
-        }
-        return t;
+        return Creation.full(value, shape);
     }
 
     /** A new tensor of the same shape and device, zero-filled. */
     public Tensor zerosLike() {
-        return zeros(device(), shape);
+        return Creation.zerosLike(this);
     }
 
     /** 0, 1, ..., n-1. */
     public static Tensor arange(int n) {
-        if (n < 0 || n > Shape.MAX_NUMEL) {
-            throw new IllegalArgumentException("arange: argument 'n' must be in [0, " + Shape.MAX_NUMEL + "], got " + n);
-        }
-        return arange(0, n, 1);
+        return Creation.arange(n);
     }
 
     /** start, start+step, ... up to but excluding end (torch.arange). */
     public static Tensor arange(float start, float end, float step) {
-        Shape.requireFinite("arange", "start", start);
-        Shape.requireFinite("arange", "end", end);
-        Shape.requireFinite("arange", "step", step);
-        if (step == 0) {
-            throw new IllegalArgumentException("arange: argument 'step' must be non-zero, got " + step);
-        }
-        if ((step > 0 && end < start) || (step < 0 && end > start)) {
-            throw new IllegalArgumentException("arange: argument 'step' " + step + " has the wrong sign for the range "
-                    + start + " -> " + end + " (upper bound and larger bound inconsistent with step sign)");
-        }
-        double count = Math.ceil(((double) end - start) / step);
-        if (count > Shape.MAX_NUMEL) {
-            throw new IllegalArgumentException("arange: arguments start=" + start + ", end=" + end + ", step=" + step
-                    + " give " + (long) count + " elements, more than the " + Shape.MAX_NUMEL + " one tensor can hold");
-        }
-        int n = (int) Math.max(0, count);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = start + i * step;
-        }
-        return fromArray(v, n);
+        return Creation.arange(start, end, step);
     }
 
     /** Copies {@code data} (row-major) into a new CPU tensor of {@code shape}. */
     public static Tensor fromArray(float[] data, int... shape) {
-        int[] s = checkShape("fromArray", shape);
-        if (numel(s) != data.length) {
-            throw new IllegalArgumentException("fromArray: argument 'data' has " + data.length
-                    + " elements, expected " + numel(s) + " for shape " + Arrays.toString(s));
-        }
-        Tensor t = zeros(s);
-        Kernels.write(t, data, 0);
-        return t;
+        return Creation.fromArray(data, shape);
     }
 
     /** A 1-D tensor. */
     public static Tensor of(float... data) {
-        return fromArray(data, data.length);
+        return Creation.of(data);
     }
 
     public static Tensor of(float[][] data) {
-        int rows = data.length;
-        int cols = rows == 0 ? 0 : requireRow(data[0], "data[0]").length;
-        float[] flat = new float[Math.toIntExact(Shape.numel("of", "data", rows, cols))];
-        for (int i = 0; i < rows; i++) {
-            if (requireRow(data[i], "data[" + i + "]").length != cols) {
-                throw new IllegalArgumentException("of: ragged array, row " + i + " has " + data[i].length
-                        + " elements, expected " + cols);
-            }
-            System.arraycopy(data[i], 0, flat, i * cols, cols);
-        }
-        return fromArray(flat, rows, cols);
+        return Creation.of(data);
     }
 
     public static Tensor of(float[][][] data) {
-        int a = data.length;
-        int b = a == 0 ? 0 : requireRow(data[0], "data[0]").length;
-        int c = b == 0 ? 0 : requireRow(data[0][0], "data[0][0]").length;
-        float[] flat = new float[Math.toIntExact(Shape.numel("of", "data", a, b, c))];
-        for (int i = 0; i < a; i++) {
-            if (requireRow(data[i], "data[" + i + "]").length != b) {
-                throw new IllegalArgumentException("of: ragged array at [" + i + "]: " + data[i].length + " rows, expected " + b);
-            }
-            for (int j = 0; j < b; j++) {
-                if (requireRow(data[i][j], "data[" + i + "][" + j + "]").length != c) {
-                    throw new IllegalArgumentException("of: ragged array at [" + i + "][" + j + "]: "
-                            + data[i][j].length + " elements, expected " + c);
-                }
-                System.arraycopy(data[i][j], 0, flat, (i * b + j) * c, c);
-            }
-        }
-        return fromArray(flat, a, b, c);
-    }
-
-    private static <T> T requireRow(T row, String name) {
-        if (row == null) {
-            throw new IllegalArgumentException("of: argument 'data' has a null row at " + name);
-        }
-        return row;
+        return Creation.of(data);
     }
 
     /** A 0-d tensor holding {@code value}. */
     public static Tensor scalar(float value) {
-        return fromArray(new float[] {value});
+        return Creation.scalar(value);
     }
 
     /** Uniform in [0, 1) from {@code gen}. */
     public static Tensor rand(Generator gen, int... shape) {
-        checkShape("rand", shape);
-        return uniform(gen, 0f, 1f, shape);
+        return Creation.rand(gen, shape);
     }
 
     /** Uniform in [0, 1) from the default generator (torch.rand); seed it with {@link Generator#seed(long)}. */
@@ -186,15 +129,7 @@ public final class Tensor implements AutoCloseable {
 
     /** Uniform in [lo, hi) from {@code gen}. */
     public static Tensor uniform(Generator gen, float lo, float hi, int... shape) {
-        Shape.requireFinite("uniform", "lo", lo);
-        Shape.requireFinite("uniform", "hi", hi);
-        if (lo > hi) {
-            throw new IllegalArgumentException("uniform: argument 'lo' " + lo + " must not be above 'hi' " + hi);
-        }
-        int[] s = checkShape("uniform", shape);
-        float[] v = new float[Math.toIntExact(numel(s))];
-        gen.uniform(v, lo, hi);
-        return fromArray(v, s);
+        return Creation.uniform(gen, lo, hi, shape);
     }
 
     /** Standard normal from the default generator (torch.randn); seed it with {@link Generator#seed(long)}. */
@@ -204,10 +139,7 @@ public final class Tensor implements AutoCloseable {
 
     /** Standard normal from {@code gen}. */
     public static Tensor randn(Generator gen, int... shape) {
-        int[] s = checkShape("randn", shape);
-        float[] v = new float[Math.toIntExact(numel(s))];
-        gen.normal(v, 0f, 1f);
-        return fromArray(v, s);
+        return Creation.randn(gen, shape);
     }
 
     // =====================================================================================
@@ -219,7 +151,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public int size(int dim) {
-        return shape[normDim("size", dim, shape.length)];
+        return shape[Shapes.normDim("size", dim, shape.length)];
     }
 
     public int[] strides() {
@@ -227,7 +159,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public int stride(int dim) {
-        return strides[normDim("stride", dim, shape.length)];
+        return strides[Shapes.normDim("stride", dim, shape.length)];
     }
 
     public long offset() {
@@ -239,7 +171,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public long numel() {
-        return numel(shape);
+        return Shapes.numel(shape);
     }
 
     public Storage storage() {
@@ -366,6 +298,24 @@ public final class Tensor implements AutoCloseable {
         return out;
     }
 
+    /** Elements as ints (for index tensors holding integral floats). */
+    public int[] toIntArray() {
+        return toIntArray("toIntArray", "self");
+    }
+
+    /** {@link #toIntArray()} for argument {@code arg} of {@code op}: a non-integral element is an error naming it. */
+    public int[] toIntArray(String op, String arg) {
+        float[] f = toArray();
+        int[] r = new int[f.length];
+        for (int i = 0; i < f.length; i++) {
+            r[i] = Math.round(f[i]);
+            if (r[i] != f[i]) {
+                throw new IllegalArgumentException(op + ": argument '" + arg + "' element " + i + " = " + f[i] + " is not an integer");
+            }
+        }
+        return r;
+    }
+
     /** The single element of a one-element tensor. */
     public float item() {
         if (numel() != 1) {
@@ -401,7 +351,7 @@ public final class Tensor implements AutoCloseable {
     public Tensor to(Device device) {
         ensureOpen("to");
         if (device.equals(device())) {
-            return alias();
+            return Views.alias(this);
         }
         Tensor out = zeros(device, shape);
         float[] host = toArray();
@@ -549,7 +499,7 @@ public final class Tensor implements AutoCloseable {
     /** A copy that no scope owns. */
     private static Tensor detachedCopy(Tensor src) {
         Tensor[] holder = new Tensor[1];
-        Scope.runUnscoped(() -> holder[0] = src.contiguousCopy());
+        Scope.runUnscoped(() -> holder[0] = Views.contiguousCopy(src));
         return holder[0];
     }
 
@@ -581,273 +531,77 @@ public final class Tensor implements AutoCloseable {
     }
 
     // =====================================================================================
-    // views
+    // views (Views)
     // =====================================================================================
 
     /** A view with a new shape; one dimension may be -1. Copies if the data is not contiguous. */
     public Tensor reshape(int... newShape) {
-        ensureOpen("reshape");
-        int[] s = inferShape("reshape", newShape, numel());
-        if (isContiguous()) {
-            return viewNoCheck(s, "Reshape");
-        }
-        return contiguous().viewNoCheck(s, "Reshape");
+        return Views.reshape(this, newShape);
     }
 
     /** Like {@link #reshape} but never copies: non-contiguous input is an error. */
     public Tensor view(int... newShape) {
-        ensureOpen("view");
-        int[] s = inferShape("view", newShape, numel());
-        if (!isContiguous()) {
-            throw new IllegalArgumentException("view: tensor of shape " + Arrays.toString(shape) + " with strides "
-                    + Arrays.toString(strides) + " is not contiguous; use reshape()");
-        }
-        return viewNoCheck(s, "View");
-    }
-
-    private Tensor viewNoCheck(int[] s, String name) {
-        Tensor out = new Tensor(storage, offset, s, contiguousStrides(s));
-        int[] orig = shape.clone();
-        return record(out, name, g -> new Tensor[] {g.reshape(orig)}, this);
+        return Views.view(this, newShape);
     }
 
     /** Flattens to 1-D. */
     public Tensor flatten() {
-        return reshape(-1);
+        return Views.flatten(this);
     }
 
     /** Swaps two dimensions (a view). */
     public Tensor transpose(int dim0, int dim1) {
-        ensureOpen("transpose");
-        int a = normDim("transpose", dim0, shape.length);
-        int b = normDim("transpose", dim1, shape.length);
-        int[] s = shape.clone();
-        int[] st = strides.clone();
-        s[a] = shape[b];
-        s[b] = shape[a];
-        st[a] = strides[b];
-        st[b] = strides[a];
-        Tensor out = new Tensor(storage, offset, s, st);
-        return record(out, "Transpose", g -> new Tensor[] {g.transpose(a, b)}, this);
+        return Views.transpose(this, dim0, dim1);
     }
 
     /** Transpose of a 2-D tensor. */
     public Tensor t() {
-        requireRank("t", "self", 2);
-        return transpose(0, 1);
+        return Views.t(this);
     }
 
     /** Reorders dimensions (a view): result dim i is input dim perm[i]. */
     public Tensor permute(int... perm) {
-        ensureOpen("permute");
-        if (perm.length != shape.length) {
-            throw new IllegalArgumentException("permute: argument 'perm' has " + perm.length + " dims, expected " + shape.length);
-        }
-        int[] s = new int[perm.length];
-        int[] st = new int[perm.length];
-        int[] inverse = new int[perm.length];
-        boolean[] used = new boolean[perm.length];
-        for (int i = 0; i < perm.length; i++) {
-            int p = normDim("permute", perm[i], shape.length);
-            if (used[p]) {
-                throw new IllegalArgumentException("permute: argument 'perm' repeats dim " + p + ": " + Arrays.toString(perm));
-            }
-            used[p] = true;
-            s[i] = shape[p];
-            st[i] = strides[p];
-            inverse[p] = i;
-        }
-        Tensor out = new Tensor(storage, offset, s, st);
-        return record(out, "Permute", g -> new Tensor[] {g.permute(inverse)}, this);
+        return Views.permute(this, perm);
     }
 
     /** Elements start..start+length-1 along {@code dim} (a view). */
     public Tensor narrow(int dim, int start, int length) {
-        ensureOpen("narrow");
-        int d = normDim("narrow", dim, shape.length);
-        if (start < 0) {
-            start += shape[d];
-        }
-        if (start < 0 || length < 0 || start + length > shape[d]) {
-            throw new IndexOutOfBoundsException("narrow: start " + start + " + length " + length
-                    + " out of range for dim " + d + " of size " + shape[d]);
-        }
-        int[] s = shape.clone();
-        s[d] = length;
-        Tensor out = new Tensor(storage, offset + (long) start * strides[d], s, strides.clone());
-        int st = start;
-        int[] full = shape.clone();
-        return record(out, "Narrow", g -> {
-            Tensor z = zeros(g.device(), full);
-            z.narrowNoGrad(d, st, g.shape[d]).copyFrom(g);
-            return new Tensor[] {z};
-        }, this);
-    }
-
-    private Tensor narrowNoGrad(int d, int start, int length) {
-        int[] s = shape.clone();
-        s[d] = length;
-        return new Tensor(storage, offset + (long) start * strides[d], s, strides.clone());
+        return Views.narrow(this, dim, start, length);
     }
 
     /** Python-style slice [start, end) along dim (negative indices count from the end). */
     public Tensor slice(int dim, int start, int end) {
-        int d = normDim("slice", dim, shape.length);
-        int n = shape[d];
-        int s = Math.max(0, Math.min(n, start < 0 ? start + n : start));
-        int e = Math.max(s, Math.min(n, end < 0 ? end + n : end));
-        return narrow(d, s, e - s);
+        return Views.slice(this, dim, start, end);
     }
 
     /** Removes {@code dim} by taking index {@code index} (a view). */
     public Tensor select(int dim, int index) {
-        ensureOpen("select");
-        int d = normDim("select", dim, shape.length);
-        int i = index < 0 ? index + shape[d] : index;
-        if (i < 0 || i >= shape[d]) {
-            throw new IndexOutOfBoundsException("select: index " + index + " out of range for dim " + d + " of size " + shape[d]);
-        }
-        int[] s = new int[shape.length - 1];
-        int[] st = new int[shape.length - 1];
-        for (int k = 0, j = 0; k < shape.length; k++) {
-            if (k != d) {
-                s[j] = shape[k];
-                st[j++] = strides[k];
-            }
-        }
-        Tensor out = new Tensor(storage, offset + (long) i * strides[d], s, st);
-        int[] full = shape.clone();
-        return record(out, "Select", g -> {
-            Tensor z = zeros(g.device(), full);
-            Tensor slot = z.narrowNoGrad(d, i, 1);
-            slot.copyFrom(g.unsqueeze(d));
-            slot.close();
-            return new Tensor[] {z};
-        }, this);
+        return Views.select(this, dim, index);
     }
 
     /** Removes every size-1 dimension. */
     public Tensor squeeze() {
-        ensureOpen("squeeze");
-        int n = 0;
-        for (int x : shape) {
-            n += x == 1 ? 0 : 1;
-        }
-        int[] s = new int[n];
-        int[] st = new int[n];
-        for (int i = 0, k = 0; i < shape.length; i++) {
-            if (shape[i] != 1) {
-                s[k] = shape[i];
-                st[k++] = strides[i];
-            }
-        }
-        Tensor out = new Tensor(storage, offset, s, st);
-        int[] orig = shape.clone();
-        return record(out, "Squeeze", g -> new Tensor[] {g.reshape(orig)}, this);
+        return Views.squeeze(this);
     }
 
     /** Removes {@code dim} if its size is 1 (else returns an equal view), as PyTorch. */
     public Tensor squeeze(int dim) {
-        ensureOpen("squeeze");
-        int d = normDim("squeeze", dim, shape.length);
-        if (shape[d] != 1) {
-            return alias();
-        }
-        int[] s = new int[shape.length - 1];
-        int[] st = new int[shape.length - 1];
-        for (int i = 0, k = 0; i < shape.length; i++) {
-            if (i != d) {
-                s[k] = shape[i];
-                st[k++] = strides[i];
-            }
-        }
-        Tensor out = new Tensor(storage, offset, s, st);
-        return record(out, "Squeeze", g -> new Tensor[] {g.unsqueeze(d)}, this);
+        return Views.squeeze(this, dim);
     }
 
     /** Inserts a size-1 dimension at {@code dim} (0..rank). */
     public Tensor unsqueeze(int dim) {
-        ensureOpen("unsqueeze");
-        int d = normDim("unsqueeze", dim, shape.length + 1);
-        int[] s = new int[shape.length + 1];
-        int[] st = new int[shape.length + 1];
-        for (int i = 0, k = 0; i < s.length; i++) {
-            if (i == d) {
-                s[i] = 1;
-                st[i] = d < shape.length ? strides[d] * shape[d] : 1;
-            } else {
-                s[i] = shape[k];
-                st[i] = strides[k++];
-            }
-        }
-        Tensor out = new Tensor(storage, offset, s, st);
-        return record(out, "Unsqueeze", g -> new Tensor[] {g.squeeze(d)}, this);
-    }
-
-    /** A new view of the same elements, in the graph as an identity. */
-    private Tensor alias() {
-        return new Tensor(storage, offset, shape.clone(), strides.clone()).inheritGraph(this);
+        return Views.unsqueeze(this, dim);
     }
 
     /** Broadcasts to {@code newShape} without copying (size-1 dims get stride 0); -1 keeps a size. */
     public Tensor expand(int... newShape) {
-        ensureOpen("expand");
-        if (newShape.length < shape.length) {
-            throw new IllegalArgumentException("expand: argument 'size' " + Arrays.toString(newShape) + " has fewer dims than "
-                    + Arrays.toString(shape));
-        }
-        int lead = newShape.length - shape.length;
-        int[] s = new int[newShape.length];
-        int[] st = new int[newShape.length];
-        for (int i = 0; i < newShape.length; i++) {
-            int src = i - lead;
-            int want = newShape[i];
-            if (src < 0) {
-                if (want < 0) {
-                    throw new IllegalArgumentException("expand: argument 'size' " + Arrays.toString(newShape)
-                            + ": -1 not allowed for new leading dim " + i);
-                }
-                s[i] = want;
-                st[i] = 0;
-            } else if (want == -1 || want == shape[src]) {
-                s[i] = shape[src];
-                st[i] = strides[src];
-            } else if (shape[src] == 1 && want >= 0) {
-                s[i] = want;
-                st[i] = 0;
-            } else {
-                throw new IllegalArgumentException("expand: argument 'size': size " + shape[src] + " at dim " + src + " of "
-                        + Arrays.toString(shape) + " cannot expand to " + want + " (target " + Arrays.toString(newShape) + ")");
-            }
-        }
-        if (exceedsIntElements(s)) {
-            throw new IllegalArgumentException("expand: argument 'size' " + Arrays.toString(newShape) + " has more than 2^31-1 elements");
-        }
-        Tensor out = new Tensor(storage, offset, s, st);
-        int[] orig = shape.clone();
-        return record(out, "Expand", g -> new Tensor[] {sumTo(g, orig)}, this);
+        return Views.expand(this, newShape);
     }
 
     /** This tensor if contiguous (as a new view), else a contiguous copy. */
     public Tensor contiguous() {
-        ensureOpen("contiguous");
-        if (isContiguous()) {
-            return alias();
-        }
-        Tensor out = contiguousCopy();
-        return record(out, "Contiguous", g -> new Tensor[] {g}, this);
-    }
-
-    private Tensor inheritGraph(Tensor src) {
-        return record(this, "Alias", g -> new Tensor[] {g}, src);
-    }
-
-    private Tensor contiguousCopy() {
-        Tensor out = zeros(device(), shape);
-        if (numel() > 0) {
-            Kernels.copy(out, this);
-        }
-        return out;
+        return Views.contiguous(this);
     }
 
     /** torch.clone: a contiguous copy that stays in the graph (same as {@link #copy()}). */
@@ -858,471 +612,222 @@ public final class Tensor implements AutoCloseable {
 
     /** A contiguous copy that stays in the graph. */
     public Tensor copy() {
-        ensureOpen("clone");
-        Tensor out = contiguousCopy();
-        return record(out, "Clone", g -> new Tensor[] {g}, this);
+        return Views.copy(this);
     }
 
     // =====================================================================================
-    // in-place (not recorded; refused on tensors that need grad while recording)
+    // in-place (InPlace; not recorded; refused on tensors that need grad while recording)
     // =====================================================================================
-
-    private void checkInPlace(String op) {
-        ensureOpen(op);
-        if (requiresGrad && GradMode.isEnabled()) {
-            throw new IllegalStateException(op + ": in-place operation on a tensor that requires grad; use GradMode.noGrad()");
-        }
-    }
 
     /** Copies {@code src} (broadcast to this shape) into this tensor; returns this. */
     public Tensor copyFrom(Tensor src) {
-        checkInPlace("copy_");
-        src.ensureOpen("copy_");
-        requireSameDevice("copy_", "src", src);
-        Tensor s = src.broadcastTo("copy_", "src", shape);
-        if (numel() > 0) {
-            Kernels.copy(this, s);
-        }
-        return this;
+        return InPlace.copyFrom(this, src);
     }
 
     /** Sets every element to {@code value}; returns this. */
     public Tensor fill(float value) {
-        checkInPlace("fill_");
-        if (numel() > 0) {
-            Kernels.fill(this, value);
-        }
-        return this;
+        return InPlace.fill(this, value);
     }
 
     public Tensor zero() {
-        return fill(0f);
+        return InPlace.zero(this);
     }
 
     /** this += alpha * other (other broadcast to this shape); returns this. */
     public Tensor addInPlace(Tensor other, float alpha) {
-        checkInPlace("add_");
-        requireSameDevice("add_", "other", other);
-        requireContiguous("add_", "self", this);
-        Tensor o = other.broadcastTo("add_", "other", shape);
-        if (numel() > 0) {
-            Kernels.addScaled(this, this, o, alpha);
-        }
-        return this;
+        return InPlace.addInPlace(this, other, alpha);
     }
 
     /** this *= value; returns this. */
     public Tensor mulInPlace(float value) {
-        checkInPlace("mul_");
-        requireContiguous("mul_", "self", this);
-        if (numel() > 0) {
-            Kernels.binaryScalar(BinaryOp.MUL, this, this, value);
-        }
-        return this;
+        return InPlace.mulInPlace(this, value);
     }
 
     // =====================================================================================
-    // elementwise
+    // elementwise (Elementwise)
     // =====================================================================================
-
-    private Tensor unaryOp(UnaryOp op, String name, Function<Tensor, Tensor> derivative) {
-        ensureOpen(name);
-        Tensor out = zeros(device(), shape);
-        if (numel() > 0) {
-            Kernels.unary(op, out, this);
-        }
-        return record(out, name, g -> new Tensor[] {g.mul(derivative.apply(out))}, this);
-    }
-
-    private Tensor unaryNoGrad(UnaryOp op, String name) {
-        ensureOpen(name);
-        Tensor out = zeros(device(), shape);
-        if (numel() > 0) {
-            Kernels.unary(op, out, this);
-        }
-        return out;
-    }
 
     public Tensor neg() {
-        ensureOpen("neg");
-        Tensor out = unaryNoGrad(UnaryOp.NEG, "neg");
-        return record(out, "Neg", g -> new Tensor[] {g.neg()}, this);
+        return Elementwise.neg(this);
     }
 
     public Tensor exp() {
-        return unaryOp(UnaryOp.EXP, "exp", y -> y);
+        return Elementwise.exp(this);
     }
 
     public Tensor log() {
-        Tensor self = this;
-        Tensor out = unaryNoGrad(UnaryOp.LOG, "log");
-        return record(out, "Log", g -> new Tensor[] {g.div(self)}, this);
+        return Elementwise.log(this);
     }
 
     public Tensor tanh() {
-        return unaryOp(UnaryOp.TANH, "tanh", y -> y.mul(y).rsub(1f));
+        return Elementwise.tanh(this);
     }
 
     public Tensor sigmoid() {
-        return unaryOp(UnaryOp.SIGMOID, "sigmoid", y -> y.mul(y.rsub(1f)));
+        return Elementwise.sigmoid(this);
     }
 
     public Tensor relu() {
-        return unaryOp(UnaryOp.RELU, "relu", y -> y.unaryNoGrad(UnaryOp.STEP, "relu"));
+        return Elementwise.relu(this);
     }
 
     public Tensor sqrt() {
-        return unaryOp(UnaryOp.SQRT, "sqrt", y -> y.mul(2f).unaryNoGrad(UnaryOp.RECIPROCAL, "sqrt"));
+        return Elementwise.sqrt(this);
     }
 
     public Tensor abs() {
-        Tensor self = this;
-        Tensor out = unaryNoGrad(UnaryOp.ABS, "abs");
-        return record(out, "Abs", g -> new Tensor[] {g.mul(self.unaryNoGrad(UnaryOp.SIGN, "abs"))}, this);
+        return Elementwise.abs(this);
     }
 
     public Tensor square() {
-        Tensor self = this;
-        Tensor out = unaryNoGrad(UnaryOp.SQUARE, "square");
-        return record(out, "Square", g -> new Tensor[] {g.mul(self).mul(2f)}, this);
+        return Elementwise.square(this);
     }
 
     public Tensor sign() {
-        return unaryNoGrad(UnaryOp.SIGN, "sign");
+        return Elementwise.sign(this);
     }
 
     /** x^p elementwise. */
     public Tensor pow(float p) {
-        Tensor self = this;
-        Tensor out = scalarOp(BinaryOp.POW, p, "pow");
-        return record(out, "Pow", g -> new Tensor[] {g.mul(self.scalarOp(BinaryOp.POW, p - 1, "pow")).mul(p)}, this);
-    }
-
-    private Tensor scalarOp(BinaryOp op, float s, String name) {
-        ensureOpen(name);
-        Tensor out = zeros(device(), shape);
-        if (numel() > 0) {
-            Kernels.binaryScalar(op, out, this, s);
-        }
-        return out;
+        return Elementwise.pow(this, p);
     }
 
     public Tensor add(float s) {
-        Tensor out = scalarOp(BinaryOp.ADD, s, "add");
-        return record(out, "AddScalar", g -> new Tensor[] {g}, this);
+        return Elementwise.add(this, s);
     }
 
     public Tensor sub(float s) {
-        return add(-s);
+        return Elementwise.sub(this, s);
     }
 
     /** s - this. */
     public Tensor rsub(float s) {
-        Tensor out = scalarOp(BinaryOp.RSUB, s, "rsub");
-        return record(out, "RSub", g -> new Tensor[] {g.neg()}, this);
+        return Elementwise.rsub(this, s);
     }
 
     public Tensor mul(float s) {
-        Tensor out = scalarOp(BinaryOp.MUL, s, "mul");
-        return record(out, "MulScalar", g -> new Tensor[] {g.mul(s)}, this);
+        return Elementwise.mul(this, s);
     }
 
     public Tensor div(float s) {
-        return mul(1f / s);
+        return Elementwise.div(this, s);
     }
 
     public Tensor gt(float s) {
-        return scalarOp(BinaryOp.GT, s, "gt");
+        return Elementwise.gt(this, s);
     }
 
     public Tensor lt(float s) {
-        return scalarOp(BinaryOp.LT, s, "lt");
+        return Elementwise.lt(this, s);
     }
 
     public Tensor eq(float s) {
-        return scalarOp(BinaryOp.EQ, s, "eq");
+        return Elementwise.eq(this, s);
     }
 
     /** Clamps to [lo, hi]. */
     public Tensor clamp(float lo, float hi) {
-        Tensor self = this;
-        Tensor lower = scalarOp(BinaryOp.MAX, lo, "clamp");
-        Tensor out = lower.scalarOp(BinaryOp.MIN, hi, "clamp");
-        lower.close();
-        return record(out, "Clamp", g -> {
-            Tensor mask = self.scalarOp(BinaryOp.GE, lo, "clamp").mul(self.scalarOp(BinaryOp.LE, hi, "clamp"));
-            return new Tensor[] {g.mul(mask)};
-        }, this);
-    }
-
-    private Tensor binaryOp(BinaryOp op, Tensor other, String name) {
-        ensureOpen(name);
-        other.ensureOpen(name);
-        requireSameDevice(name, "other", other);
-        int[] s = broadcastShapes(name, shape, other.shape);
-        Tensor out = zeros(device(), s);
-        if (numel(s) > 0) {
-            Kernels.binary(op, out, broadcastTo(name, "self", s), other.broadcastTo(name, "other", s));
-        }
-        return out;
+        return Elementwise.clamp(this, lo, hi);
     }
 
     public Tensor add(Tensor other) {
-        Tensor out = binaryOp(BinaryOp.ADD, other, "add");
-        int[] sa = shape.clone();
-        int[] sb = other.shape.clone();
-        return record(out, "Add", g -> new Tensor[] {sumTo(g, sa), sumTo(g, sb)}, this, other);
+        return Elementwise.add(this, other);
     }
 
     public Tensor sub(Tensor other) {
-        Tensor out = binaryOp(BinaryOp.SUB, other, "sub");
-        int[] sa = shape.clone();
-        int[] sb = other.shape.clone();
-        return record(out, "Sub", g -> new Tensor[] {sumTo(g, sa), sumTo(g.neg(), sb)}, this, other);
+        return Elementwise.sub(this, other);
     }
 
     public Tensor mul(Tensor other) {
-        Tensor self = this;
-        Tensor out = binaryOp(BinaryOp.MUL, other, "mul");
-        return record(out, "Mul", g -> new Tensor[] {
-            self.requiresGrad ? sumTo(g.mul(other), self.shape) : null,
-            other.requiresGrad ? sumTo(g.mul(self), other.shape) : null}, this, other);
+        return Elementwise.mul(this, other);
     }
 
     public Tensor div(Tensor other) {
-        Tensor self = this;
-        Tensor out = binaryOp(BinaryOp.DIV, other, "div");
-        return record(out, "Div", g -> new Tensor[] {
-            self.requiresGrad ? sumTo(g.div(other), self.shape) : null,
-            other.requiresGrad ? sumTo(g.mul(out).div(other).neg(), other.shape) : null}, this, other);
+        return Elementwise.div(this, other);
     }
 
     /** Elementwise maximum (gradient to the larger; ties to this). */
     public Tensor maximum(Tensor other) {
-        Tensor self = this;
-        Tensor out = binaryOp(BinaryOp.MAX, other, "maximum");
-        return record(out, "Maximum", g -> {
-            Tensor mask = self.binaryOp(BinaryOp.GE, other, "maximum");
-            return new Tensor[] {sumTo(g.mul(mask), self.shape), sumTo(g.mul(mask.rsub(1f)), other.shape)};
-        }, this, other);
+        return Elementwise.maximum(this, other);
     }
 
     public Tensor minimum(Tensor other) {
-        Tensor self = this;
-        Tensor out = binaryOp(BinaryOp.MIN, other, "minimum");
-        return record(out, "Minimum", g -> {
-            Tensor mask = self.binaryOp(BinaryOp.LE, other, "minimum");
-            return new Tensor[] {sumTo(g.mul(mask), self.shape), sumTo(g.mul(mask.rsub(1f)), other.shape)};
-        }, this, other);
+        return Elementwise.minimum(this, other);
     }
 
     public Tensor gt(Tensor other) {
-        return binaryOp(BinaryOp.GT, other, "gt");
+        return Elementwise.gt(this, other);
     }
 
     public Tensor lt(Tensor other) {
-        return binaryOp(BinaryOp.LT, other, "lt");
+        return Elementwise.lt(this, other);
     }
 
     public Tensor eq(Tensor other) {
-        return binaryOp(BinaryOp.EQ, other, "eq");
+        return Elementwise.eq(this, other);
     }
 
     /** cond != 0 ? a : b, broadcasting all three. */
     public static Tensor where(Tensor cond, Tensor a, Tensor b) {
-        cond.ensureOpen("where");
-        a.ensureOpen("where");
-        b.ensureOpen("where");
-        a.requireSameDevice("where", "b", b);
-        a.requireSameDevice("where", "cond", cond);
-        int[] s = broadcastShapes("where", broadcastShapes("where", cond.shape, a.shape), b.shape);
-        Tensor out = zeros(a.device(), s);
-        if (numel(s) > 0) {
-            Kernels.where(out, cond.broadcastTo("where", "cond", s), a.broadcastTo("where", "a", s),
-                    b.broadcastTo("where", "b", s));
-        }
-        return record(out, "Where", g -> {
-            Tensor zero = zeros(g.device(), g.shape);
-            return new Tensor[] {null, sumTo(where(cond, g, zero), a.shape), sumTo(where(cond, zero, g), b.shape)};
-        }, cond, a, b);
+        return Elementwise.where(cond, a, b);
     }
 
     // =====================================================================================
-    // reductions
+    // reductions (Reductions)
     // =====================================================================================
 
     /** Sum of all elements (0-d). */
     public Tensor sum() {
-        ensureOpen("sum");
-        Tensor flat = contiguousNoGrad();
-        Tensor out = zeros(device());
-        if (numel() > 0) {
-            Kernels.reduce(ReduceOp.SUM, out, flat, 1, Math.toIntExact(numel()), 1);
-        }
-        dropCopy(flat);
-        int[] s = shape.clone();
-        return record(out, "Sum", g -> new Tensor[] {g.reshape(ones(s.length)).expand(s).contiguousNoGrad()}, this);
-    }
-
-    private static int[] ones(int n) {
-        int[] r = new int[n];
-        Arrays.fill(r, 1);
-        return r;
+        return Reductions.sum(this);
     }
 
     public Tensor sum(int dim, boolean keepDim) {
-        return reduceDim(ReduceOp.SUM, dim, keepDim, "sum");
+        return Reductions.sum(this, dim, keepDim);
     }
 
     public Tensor mean() {
-        long n = numel();
-        return sum().div((float) n);
+        return Reductions.mean(this);
     }
 
     public Tensor mean(int dim, boolean keepDim) {
-        int d = normDim("mean", dim, shape.length);
-        return sum(d, keepDim).div((float) shape[d]);
+        return Reductions.mean(this, dim, keepDim);
     }
 
     /** Maximum along dim (gradient to the first maximal element). */
     public Tensor max(int dim, boolean keepDim) {
-        return reduceDim(ReduceOp.MAX, dim, keepDim, "max");
+        return Reductions.max(this, dim, keepDim);
     }
 
     public Tensor min(int dim, boolean keepDim) {
-        return reduceDim(ReduceOp.MIN, dim, keepDim, "min");
+        return Reductions.min(this, dim, keepDim);
     }
 
     /** Maximum over all elements (0-d, not differentiable). */
     public Tensor max() {
-        return flatten().max(0, false).detach();
+        return Reductions.max(this);
     }
 
     /** Index of the maximum along dim, as float values (exact below 2^24). */
     public Tensor argmax(int dim, boolean keepDim) {
-        return reduceDim(ReduceOp.ARGMAX, dim, keepDim, "argmax");
+        return Reductions.argmax(this, dim, keepDim);
     }
 
     public Tensor argmin(int dim, boolean keepDim) {
-        return reduceDim(ReduceOp.ARGMIN, dim, keepDim, "argmin");
-    }
-
-    private Tensor reduceDim(ReduceOp op, int dim, boolean keepDim, String name) {
-        ensureOpen(name);
-        int d = normDim(name, dim, shape.length);
-        int n = shape[d];
-        if (n == 0 && op != ReduceOp.SUM) {
-            throw new IllegalArgumentException(name + ": cannot reduce over dim " + d + " of size 0 in " + Arrays.toString(shape));
-        }
-        int outer = prod(shape, 0, d);
-        int inner = prod(shape, d + 1, shape.length);
-        int[] kept = shape.clone();
-        kept[d] = 1;
-        Tensor out = zeros(device(), kept);
-        if (outer * inner > 0) {
-            Tensor dense = contiguousNoGrad();
-            Kernels.reduce(op, out, dense, outer, n, inner);
-            dropCopy(dense);
-        }
-        Tensor result = keepDim ? out : out.squeezeNoGrad(d);
-        int[] s = shape.clone();
-        Tensor self = this;
-        switch (op) {
-            case SUM:
-                return record(result, "Sum", g -> new Tensor[] {(keepDim ? g : g.unsqueeze(d)).expand(s).contiguousNoGrad()}, this);
-            case MAX:
-            case MIN: {
-                Tensor idx = reduceIndices(op == ReduceOp.MAX ? ReduceOp.ARGMAX : ReduceOp.ARGMIN, d, outer, n, inner);
-                return record(result, op == ReduceOp.MAX ? "Max" : "Min", g -> {
-                    Tensor z = zeros(g.device(), s);
-                    int[] ix = idx.toIntArray();
-                    Kernels.scatterAdd(z, (keepDim ? g : g.unsqueeze(d)).contiguousNoGrad(), outer, n, inner, 1, ix);
-                    return new Tensor[] {z};
-                }, self);
-            }
-            default:
-                return result;
-        }
-    }
-
-    private Tensor reduceIndices(ReduceOp op, int d, int outer, int n, int inner) {
-        int[] kept = shape.clone();
-        kept[d] = 1;
-        Tensor out = zeros(device(), kept);
-        Tensor dense = contiguousNoGrad();
-        Kernels.reduce(op, out, dense, outer, n, inner);
-        dropCopy(dense);
-        return out;
-    }
-
-    private Tensor squeezeNoGrad(int d) {
-        try (GradMode.Guard g = GradMode.noGrad()) {
-            return squeeze(d);
-        }
-    }
-
-    /** Elements as ints (for index tensors holding integral floats). */
-    public int[] toIntArray() {
-        return toIntArray("toIntArray", "self");
-    }
-
-    /** {@link #toIntArray()} for argument {@code arg} of {@code op}: a non-integral element is an error naming it. */
-    public int[] toIntArray(String op, String arg) {
-        float[] f = toArray();
-        int[] r = new int[f.length];
-        for (int i = 0; i < f.length; i++) {
-            r[i] = Math.round(f[i]);
-            if (r[i] != f[i]) {
-                throw new IllegalArgumentException(op + ": argument '" + arg + "' element " + i + " = " + f[i] + " is not an integer");
-            }
-        }
-        return r;
-    }
-
-    /** Frees {@code dense} if it is a temporary copy of this tensor made by {@link #contiguousNoGrad()}. */
-    private void dropCopy(Tensor dense) {
-        if (dense != this) {
-            dense.close();
-        }
-    }
-
-    /** Contiguous data without recording (the same tensor if already contiguous). */
-    Tensor contiguousNoGrad() {
-        return isContiguous() ? this : contiguousCopy();
+        return Reductions.argmin(this, dim, keepDim);
     }
 
     /** Softmax along dim. */
     public Tensor softmax(int dim) {
-        return softmaxImpl(dim, false);
+        return Reductions.softmax(this, dim);
     }
 
     /** Log-softmax along dim. */
     public Tensor logSoftmax(int dim) {
-        return softmaxImpl(dim, true);
-    }
-
-    private Tensor softmaxImpl(int dim, boolean log) {
-        String name = log ? "log_softmax" : "softmax";
-        ensureOpen(name);
-        int d = normDim(name, dim, shape.length);
-        int outer = prod(shape, 0, d);
-        int inner = prod(shape, d + 1, shape.length);
-        Tensor out = zeros(device(), shape);
-        if (numel() > 0) {
-            Tensor dense = contiguousNoGrad();
-            Kernels.softmax(out, dense, outer, shape[d], inner, log);
-            dropCopy(dense);
-        }
-        if (log) {
-            // d/dx = g - softmax * sum(g)
-            return record(out, "LogSoftmax", g -> new Tensor[] {g.sub(out.exp().mul(g.sum(d, true)))}, this);
-        }
-        // d/dx = y * (g - sum(g * y))
-        return record(out, "Softmax", g -> new Tensor[] {out.mul(g.sub(g.mul(out).sum(d, true)))}, this);
+        return Reductions.logSoftmax(this, dim);
     }
 
     // =====================================================================================
-    // linear algebra
+    // linear algebra (LinearAlgebra)
     // =====================================================================================
 
     /**
@@ -1330,317 +835,49 @@ public final class Tensor implements AutoCloseable {
      * batch dimensions broadcast.
      */
     public Tensor matmul(Tensor other) {
-        ensureOpen("matmul");
-        other.ensureOpen("matmul");
-        requireSameDevice("matmul", "other", other);
-        if (shape.length == 0 || other.shape.length == 0) {
-            throw new IllegalArgumentException("matmul: both arguments need at least 1 dim, got " + Arrays.toString(shape)
-                    + " and " + Arrays.toString(other.shape));
-        }
-        if (shape.length == 1 && other.shape.length == 1) {
-            return unsqueeze(0).matmul(other.unsqueeze(1)).reshape();
-        }
-        if (shape.length == 1) {
-            return unsqueeze(0).matmul(other).squeeze(-2);
-        }
-        if (other.shape.length == 1) {
-            return matmul(other.unsqueeze(1)).squeeze(-1);
-        }
-        int m = shape[shape.length - 2];
-        int k = shape[shape.length - 1];
-        int k2 = other.shape[other.shape.length - 2];
-        int n = other.shape[other.shape.length - 1];
-        if (k != k2) {
-            throw new IllegalArgumentException("matmul: inner dimensions differ: self " + Arrays.toString(shape) + " has "
-                    + k + " columns, other " + Arrays.toString(other.shape) + " has " + k2 + " rows");
-        }
-        int[] batchA = Arrays.copyOf(shape, shape.length - 2);
-        int[] batchB = Arrays.copyOf(other.shape, other.shape.length - 2);
-        int[] batch = broadcastShapes("matmul: batch dims of 'self' and 'other'", batchA, batchB);
-        int nb = prod(batch, 0, batch.length);
-        int[] outShape = Arrays.copyOf(batch, batch.length + 2);
-        outShape[batch.length] = m;
-        outShape[batch.length + 1] = n;
-        Tensor out = zeros(device(), outShape);
-        if (numel(outShape) > 0) {
-            Tensor a = gemmOperand(this, batch, m, k);
-            Tensor b = gemmOperand(other, batch, k, n);
-            int la = layout(a);
-            int lb = layout(b);
-            long sa = nb == 1 ? 0 : batchStride(a);
-            long sb = nb == 1 ? 0 : batchStride(b);
-            Kernels.gemm(la == 2, lb == 2, m, n, k, 1f, a, ld(a, la), sa, b, ld(b, lb), sb, 0f, out, Math.max(n, 1),
-                    (long) m * n, nb);
-        }
-        Tensor self = this;
-        return record(out, "MatMul", g -> new Tensor[] {
-            self.requiresGrad ? sumTo(g.matmul(other.transpose(-1, -2)), self.shape) : null,
-            other.requiresGrad ? sumTo(self.transpose(-1, -2).matmul(g), other.shape) : null}, this, other);
-    }
-
-    /** Broadcasts the batch dims and returns a view whose matrices gemm can address with one stride. */
-    private static Tensor gemmOperand(Tensor t, int[] batch, int rows, int cols) {
-        int[] full = Arrays.copyOf(batch, batch.length + 2);
-        full[batch.length] = rows;
-        full[batch.length + 1] = cols;
-        Tensor e = t.broadcastTo("matmul", "operand", full);
-        if (layout(e) != 0 && (batch.length == 0 || batchStride(e) != Long.MIN_VALUE)) {
-            return e;
-        }
-        return e.contiguousCopy();
-    }
-
-    /** 1 if the last two dims are row-major addressable, 2 if column-major (transposed), 0 if neither. */
-    private static int layout(Tensor t) {
-        int r = t.shape.length;
-        int rows = t.shape[r - 2];
-        int cols = t.shape[r - 1];
-        int sr = t.strides[r - 2];
-        int sc = t.strides[r - 1];
-        if ((sc == 1 || cols <= 1) && (rows <= 1 || sr >= Math.max(cols, 1))) {
-            return 1;
-        }
-        if ((sr == 1 || rows <= 1) && (cols <= 1 || sc >= Math.max(rows, 1))) {
-            return 2;
-        }
-        return 0;
-    }
-
-    /** Leading dimension for gemm given the layout from {@link #layout}. */
-    private static int ld(Tensor t, int layout) {
-        int r = t.shape.length;
-        int rows = t.shape[r - 2];
-        int cols = t.shape[r - 1];
-        if (layout == 1) {
-            return rows <= 1 ? Math.max(cols, 1) : t.strides[r - 2];
-        }
-        return cols <= 1 ? Math.max(rows, 1) : t.strides[r - 1];
-    }
-
-    /** The one stride that steps between matrices of the batch dims, or Long.MIN_VALUE if there is none. */
-    private static long batchStride(Tensor t) {
-        int r = t.shape.length;
-        long stride = Long.MIN_VALUE;
-        long nextExpected = Long.MIN_VALUE;
-        for (int d = r - 3; d >= 0; d--) {
-            if (t.shape[d] == 1) {
-                continue;
-            }
-            if (stride == Long.MIN_VALUE) {
-                stride = t.strides[d];
-                nextExpected = stride * t.shape[d];
-            } else if (t.strides[d] == nextExpected) {
-                nextExpected *= t.shape[d];
-            } else {
-                return Long.MIN_VALUE;
-            }
-        }
-        return stride == Long.MIN_VALUE ? 0 : stride;
+        return LinearAlgebra.matmul(this, other);
     }
 
     // =====================================================================================
-    // joining and indexing
+    // joining and indexing (JoinIndex)
     // =====================================================================================
 
     /** Concatenates along an existing dim. */
     public static Tensor concat(List<Tensor> tensors, int dim) {
-        if (tensors.isEmpty()) {
-            throw new IllegalArgumentException("concat: argument 'tensors' is empty");
-        }
-        Tensor first = tensors.get(0).ensureOpen("concat");
-        int d = normDim("concat", dim, first.shape.length);
-        int[] s = first.shape.clone();
-        int total = 0;
-        for (int i = 0; i < tensors.size(); i++) {
-            Tensor t = tensors.get(i).ensureOpen("concat");
-            first.requireSameDevice("concat", "tensors[" + i + "]", t);
-            if (t.shape.length != s.length) {
-                throw new IllegalArgumentException("concat: tensors[" + i + "] has rank " + t.shape.length + ", expected " + s.length);
-            }
-            for (int k = 0; k < s.length; k++) {
-                if (k != d && t.shape[k] != s[k]) {
-                    throw new IllegalArgumentException("concat: tensors[" + i + "] has shape " + Arrays.toString(t.shape)
-                            + ", expected " + Arrays.toString(s) + " except in dim " + d);
-                }
-            }
-            total += t.shape[d];
-        }
-        s[d] = total;
-        Tensor out = zeros(first.device(), s);
-        int[] starts = new int[tensors.size()];
-        int pos = 0;
-        for (int i = 0; i < tensors.size(); i++) {
-            Tensor t = tensors.get(i);
-            starts[i] = pos;
-            if (t.numel() > 0) {
-                Tensor dst = out.narrowNoGrad(d, pos, t.shape[d]);
-                Kernels.copy(dst, t);
-                dst.close();
-            }
-            pos += t.shape[d];
-        }
-        Tensor[] ins = tensors.toArray(new Tensor[0]);
-        return record(out, "Cat", g -> {
-            Tensor[] r = new Tensor[ins.length];
-            for (int i = 0; i < ins.length; i++) {
-                r[i] = ins[i].requiresGrad ? g.narrow(d, starts[i], ins[i].shape[d]).contiguous() : null;
-            }
-            return r;
-        }, ins);
+        return JoinIndex.concat(tensors, dim);
     }
 
     /** Stacks equal-shaped tensors along a new dim. */
     public static Tensor stack(List<Tensor> tensors, int dim) {
-        if (tensors.isEmpty()) {
-            throw new IllegalArgumentException("stack: argument 'tensors' is empty");
-        }
-        int rank = tensors.get(0).dim();
-        int d = normDim("stack", dim, rank + 1);
-        int[] s0 = tensors.get(0).shape;
-        Tensor[] parts = new Tensor[tensors.size()];
-        for (int i = 0; i < parts.length; i++) {
-            Tensor t = tensors.get(i).ensureOpen("stack");
-            if (!Arrays.equals(t.shape, s0)) {
-                throw new IllegalArgumentException("stack: tensors[" + i + "] has shape " + Arrays.toString(t.shape)
-                        + ", expected " + Arrays.toString(s0));
-            }
-            parts[i] = t.unsqueeze(d);
-        }
-        return concat(Arrays.asList(parts), d);
+        return JoinIndex.stack(tensors, dim);
     }
 
     /** Rows {@code index} along dim (torch.index_select). */
     public Tensor indexSelect(int dim, int[] index) {
-        ensureOpen("index_select");
-        int d = normDim("index_select", dim, shape.length);
-        for (int j = 0; j < index.length; j++) {
-            if (index[j] < 0 || index[j] >= shape[d]) {
-                throw new IndexOutOfBoundsException("index_select: index[" + j + "] = " + index[j]
-                        + " out of range for dim " + d + " of size " + shape[d]);
-            }
-        }
-        int outer = prod(shape, 0, d);
-        int inner = prod(shape, d + 1, shape.length);
-        int[] s = shape.clone();
-        s[d] = index.length;
-        Tensor out = zeros(device(), s);
-        int[] idx = index.clone();
-        if (numel(s) > 0) {
-            Tensor dense = contiguousNoGrad();
-            Kernels.indexSelect(out, dense, outer, shape[d], inner, idx);
-            dropCopy(dense);
-        }
-        int[] full = shape.clone();
-        return record(out, "IndexSelect", g -> {
-            Tensor z = zeros(g.device(), full);
-            if (g.numel() > 0) {
-                Kernels.indexAdd(z, g.contiguousNoGrad(), outer, full[d], inner, idx);
-            }
-            return new Tensor[] {z};
-        }, this);
+        return JoinIndex.indexSelect(this, dim, index);
     }
 
     /** torch.gather: out[..., j, ...] = self[..., index[..., j, ...], ...] along dim; index has the output's shape. */
     public Tensor gather(int dim, Tensor index) {
-        ensureOpen("gather");
-        index.ensureOpen("gather");
-        int d = normDim("gather", dim, shape.length);
-        if (index.shape.length != shape.length) {
-            throw new IllegalArgumentException("gather: argument 'index' has rank " + index.shape.length + ", expected " + shape.length);
-        }
-        for (int k = 0; k < shape.length; k++) {
-            if (k != d && index.shape[k] != shape[k]) {
-                throw new IllegalArgumentException("gather: argument 'index' has shape " + Arrays.toString(index.shape)
-                        + ", expected " + Arrays.toString(shape) + " except in dim " + d);
-            }
-        }
-        int[] idx = index.toIntArray("gather", "index");
-        for (int j = 0; j < idx.length; j++) {
-            if (idx[j] < 0 || idx[j] >= shape[d]) {
-                throw new IndexOutOfBoundsException("gather: index value " + idx[j] + " out of range for dim " + d + " of size " + shape[d]);
-            }
-        }
-        int outer = prod(shape, 0, d);
-        int inner = prod(shape, d + 1, shape.length);
-        int m = index.shape[d];
-        Tensor out = zeros(device(), index.shape);
-        if (out.numel() > 0) {
-            Tensor dense = contiguousNoGrad();
-            Kernels.gather(out, dense, outer, shape[d], inner, m, idx);
-            dropCopy(dense);
-        }
-        int[] full = shape.clone();
-        return record(out, "Gather", g -> {
-            Tensor z = zeros(g.device(), full);
-            if (g.numel() > 0) {
-                Kernels.scatterAdd(z, g.contiguousNoGrad(), outer, full[d], inner, m, idx);
-            }
-            return new Tensor[] {z};
-        }, this);
+        return JoinIndex.gather(this, dim, index);
     }
 
     // =====================================================================================
-    // helpers
+    // helpers (Views, Shapes)
     // =====================================================================================
 
     /** Sums {@code g} down to {@code target} (the adjoint of broadcasting). */
     public static Tensor sumTo(Tensor g, int[] target) {
-        if (Arrays.equals(g.shape, target)) {
-            return g;
-        }
-        Tensor r = g;
-        int lead = g.shape.length - target.length;
-        for (int i = 0; i < lead; i++) {
-            r = r.sum(0, false);
-        }
-        for (int i = 0; i < target.length; i++) {
-            if (target[i] == 1 && r.shape[i] != 1) {
-                r = r.sum(i, true);
-            }
-        }
-        return r;
+        return Views.sumTo(g, target);
     }
 
     /** A broadcast view of this tensor with {@code target} shape (no copy). */
     public Tensor broadcastTo(String op, String arg, int[] target) {
-        if (Arrays.equals(shape, target)) {
-            return this;
-        }
-        if (shape.length > target.length) {
-            throw new IllegalArgumentException(op + ": argument '" + arg + "' of shape " + Arrays.toString(shape)
-                    + " cannot broadcast to " + Arrays.toString(target));
-        }
-        int lead = target.length - shape.length;
-        int[] st = new int[target.length];
-        for (int i = 0; i < target.length; i++) {
-            int src = i - lead;
-            if (src < 0) {
-                st[i] = 0;
-            } else if (shape[src] == target[i]) {
-                st[i] = strides[src];
-            } else if (shape[src] == 1) {
-                st[i] = 0;
-            } else {
-                throw new IllegalArgumentException(op + ": argument '" + arg + "' of shape " + Arrays.toString(shape)
-                        + " cannot broadcast to " + Arrays.toString(target));
-            }
-        }
-        return new Tensor(storage, offset, target.clone(), st);
+        return Views.broadcastTo(this, op, arg, target);
     }
 
     public static int[] broadcastShapes(String op, int[] a, int[] b) {
-        int n = Math.max(a.length, b.length);
-        int[] r = new int[n];
-        for (int i = 0; i < n; i++) {
-            int x = i - (n - a.length) >= 0 ? a[i - (n - a.length)] : 1;
-            int y = i - (n - b.length) >= 0 ? b[i - (n - b.length)] : 1;
-            if (x != y && x != 1 && y != 1) {
-                throw new IllegalArgumentException(op + ": shapes " + Arrays.toString(a) + " and " + Arrays.toString(b)
-                        + " do not broadcast (dim " + i + ": " + x + " vs " + y + ")");
-            }
-            r[i] = x == 1 ? y : x;
-        }
-        return r;
+        return Shapes.broadcastShapes(op, a, b);
     }
 
     public void requireRank(String op, String arg, int rank) {
@@ -1672,107 +909,11 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    private static void requireContiguous(String op, String arg, Tensor t) {
-        if (!t.isContiguous()) {
-            throw new IllegalArgumentException(op + ": argument '" + arg + "' must be contiguous");
-        }
-    }
-
     public static long numel(int[] shape) {
-        long n = 1;
-        for (int s : shape) {
-            n *= s;
-        }
-        return n;
-    }
-
-    static int prod(int[] s, int from, int to) {
-        long p = 1;
-        for (int i = from; i < to; i++) {
-            p *= s[i];
-        }
-        return Math.toIntExact(p);
+        return Shapes.numel(shape);
     }
 
     public static int[] contiguousStrides(int[] shape) {
-        int[] st = new int[shape.length];
-        int acc = 1;
-        for (int d = shape.length - 1; d >= 0; d--) {
-            st[d] = acc;
-            acc *= Math.max(shape[d], 1);
-        }
-        return st;
-    }
-
-    static int normDim(String op, int dim, int rank) {
-        int d = dim < 0 ? dim + rank : dim;
-        if (d < 0 || d >= rank) {
-            throw new IndexOutOfBoundsException(op + ": dim " + dim + " out of range for a tensor of rank "
-                    + (rank) + " (expected " + (-Math.max(rank, 1)) + ".." + (Math.max(rank, 1) - 1) + ")");
-        }
-        return d;
-    }
-
-    /** A shape the caller passed to a factory: sizes >= 0, at most {@link Shape#MAX_NUMEL} elements. */
-    private static int[] checkShape(String op, int[] shape) {
-        Shape.numel(op, "shape", shape);
-        return shape.clone();
-    }
-
-    /**
-     * Whether the product of non-negative sizes is above 2^31-1, without the long overflow of
-     * {@link #numel(int[])} (three sizes of 2^21 multiply to 2^63, which wraps negative).
-     */
-    private static boolean exceedsIntElements(int[] shape) {
-        long n = 1;
-        boolean over = false;
-        for (int s : shape) {
-            if (s == 0) {
-                return false;
-            }
-            n *= s;
-            if (n > Integer.MAX_VALUE) {
-                over = true;
-                n = (long) Integer.MAX_VALUE + 1;  // stays exact enough to keep the answer, never wraps
-            }
-        }
-        return over;
-    }
-
-    private static int[] inferShape(String op, int[] newShape, long numel) {
-        int[] s = newShape.clone();
-        int infer = -1;
-        long known = 1;
-        for (int i = 0; i < s.length; i++) {
-            if (s[i] == -1) {
-                if (infer >= 0) {
-                    throw new IllegalArgumentException(op + ": only one dimension can be -1, got " + Arrays.toString(newShape));
-                }
-                infer = i;
-            } else if (s[i] < 0) {
-                throw new IllegalArgumentException(op + ": invalid size " + s[i] + " in " + Arrays.toString(newShape));
-            } else {
-                known *= s[i];
-            }
-        }
-        int[] sized = s.clone();
-        if (infer >= 0) {
-            sized[infer] = 1;
-        }
-        if (exceedsIntElements(sized)) {
-            // known would have wrapped (2^21 * 2^21 * 2^21 * 2 is 0 as a long): refuse before it
-            // passes for the element count of an empty tensor
-            throw new IllegalArgumentException(op + ": shape " + Arrays.toString(newShape) + " is invalid for " + numel
-                    + " elements (more than 2^31-1)");
-        }
-        if (infer >= 0) {
-            if (known == 0 || numel % known != 0) {
-                throw new IllegalArgumentException(op + ": shape " + Arrays.toString(newShape) + " is invalid for " + numel + " elements");
-            }
-            s[infer] = (int) (numel / known);
-        } else if (known != numel) {
-            throw new IllegalArgumentException(op + ": shape " + Arrays.toString(newShape) + " is invalid for " + numel + " elements");
-        }
-        return s;
+        return Shapes.contiguousStrides(shape);
     }
 }
