@@ -22,15 +22,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.rnn4j.Tensor;
-import org.rnn4j.nn.Module;
-import org.rnn4j.optim.Optimizer;
 
 /**
  * A training checkpoint in a folder, so that training can stop and resume exactly:
  * <ul>
  *   <li>{@code model.safetensors}: the model's state dict under PyTorch's names (loads as-is with
  *       {@code safetensors.torch.load_file} + {@code load_state_dict});</li>
- *   <li>{@code optimizer.safetensors}: {@link Optimizer#stateDict()} (momentum / Adam moments),
+ *   <li>{@code optimizer.safetensors}: {@link OptimizerState#stateDict()} (momentum / Adam moments),
  *       absent in a weights-only checkpoint;</li>
  *   <li>{@code checkpoint.json}: {@code {"format": 2, "files": {name: {"sha256": hex, "bytes": n}},
  *       "optimizer": {scalarState}, "info": {...}}}, where {@code files} is the manifest of the
@@ -70,7 +68,7 @@ public final class Checkpoint {
      *
      * @param info values must be {@link String} or {@code List<String>}
      */
-    public static void save(Path dir, Module model, Optimizer optimizer, Map<String, ?> info) throws IOException {
+    public static void save(Path dir, ModelState model, OptimizerState optimizer, Map<String, ?> info) throws IOException {
         Objects.requireNonNull(dir, "dir");
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(info, "info");
@@ -194,7 +192,7 @@ public final class Checkpoint {
      * {@code optimizer.safetensors} is an error naming it; restore the model alone with
      * {@link #loadModel} when that is intended. {@code optimizer == null} is {@link #loadModel}.
      */
-    public static Map<String, Object> load(Path dir, Module model, Optimizer optimizer) throws IOException {
+    public static Map<String, Object> load(Path dir, ModelState model, OptimizerState optimizer) throws IOException {
         Objects.requireNonNull(dir, "dir");
         Objects.requireNonNull(model, "model");
         Manifest m = readManifest(dir);
@@ -239,7 +237,7 @@ public final class Checkpoint {
      * Restores the model's weights alone, whether or not the checkpoint holds optimizer state
      * (whose file need not exist); returns the info map. All or nothing, like {@link #load}.
      */
-    public static Map<String, Object> loadModel(Path dir, Module model) throws IOException {
+    public static Map<String, Object> loadModel(Path dir, ModelState model) throws IOException {
         Objects.requireNonNull(dir, "dir");
         Objects.requireNonNull(model, "model");
         Manifest m = readManifest(dir);

@@ -33,7 +33,7 @@ import org.rnn4j.io.StateDict;
  * {@link IllegalArgumentException} naming the arguments; a constructor that fails part-way
  * (e.g. out of memory) frees what it made.
  */
-public abstract class Module implements AutoCloseable {
+public abstract class Module implements AutoCloseable, org.rnn4j.io.ModelState {
     private final Map<String, Tensor> params = new LinkedHashMap<>();
     private final Map<String, Module> children = new LinkedHashMap<>();
     private boolean training = true;

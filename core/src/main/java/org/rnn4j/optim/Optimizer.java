@@ -34,7 +34,7 @@ import org.rnn4j.backend.OptimizerStep;
  * trains between this thread's calls. Inference is not restricted (see
  * {@link org.rnn4j.nn.Module}).
  */
-public abstract class Optimizer implements AutoCloseable {
+public abstract class Optimizer implements AutoCloseable, org.rnn4j.io.OptimizerState {
     private final String name;
     private final List<Tensor> params;
     private double lr;
