@@ -81,6 +81,7 @@ public final class NativeBackend implements Backend {
         try {
             Loader.load(NativeKernels.class);
             Loader.load(RnnKernels.class);
+            Loader.load(StreamKernels.class);
             rnnThreads = threads();
             NativeKernels.set_num_threads(rnnThreads);
             Isa wanted = requestedIsa();
@@ -669,6 +670,12 @@ public final class NativeBackend implements Backend {
     @Override
     public void rnnBackward(RnnLayerArgs... directions) {
         rnnLayer(directions, true);
+    }
+
+    @Override
+    public org.rnn4j.backend.RnnStreamSpec.Kernel rnnStreamKernel(org.rnn4j.backend.RnnStreamSpec spec) {
+        requireLoaded();
+        return new NativeStreamKernel(spec);
     }
 
     /**
