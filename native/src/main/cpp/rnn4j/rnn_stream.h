@@ -155,6 +155,96 @@ struct StreamScratch {
     }
 };
 
+// ---- the stream GEMM: panels_gemm's arithmetic, more chains in flight for few rows -----------
+//
+// C[:, panel columns] (M, .) = A (M, K) times the panels, like panels_gemm_body (MR-row blocks on
+// panel_block), except that the rows left after the MR blocks (fewer than MR: a lone stream,
+// a small batch, its tail) go NP panels at a time, so a single row has 2*NP independent
+// multiply-add chains instead of panel_block's 2 (one row on one panel is FMA-latency bound).
+// Every output is still ONE chain c += b[k] * a[k] over k = 0..K-1 in order, started from zero:
+// bit for bit panel_block's result, whatever the row count, the row's place or NP.
+template <int ISA, int R, int NP>
+static RNN4J_INLINE void stream_multi_panel(int K, const float* A, long lda, const Panel* pan, float* C, long ldc) {
+    typedef typename Simd<ISA>::V V;
+    constexpr int L = Simd<ISA>::L, PW = 2 * L;
+    V c0[NP][R], c1[NP][R];
+    const float* a[R];
+    const float* bp[NP];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; r++) a[r] = A + (long)r * lda;
+#pragma GCC unroll 16
+    for (int p = 0; p < NP; p++) {
+        bp[p] = pan[p].data;
+#pragma GCC unroll 16
+        for (int r = 0; r < R; r++) {
+            c0[p][r] = V{};
+            c1[p][r] = V{};
+        }
+    }
+    for (int k = 0; k < K; k++) {
+        float x[R];
+#pragma GCC unroll 16
+        for (int r = 0; r < R; r++) x[r] = a[r][k];
+#pragma GCC unroll 16
+        for (int p = 0; p < NP; p++) {
+            const V b0 = *reinterpret_cast<const V*>(bp[p] + (long)k * PW);
+            const V b1 = *reinterpret_cast<const V*>(bp[p] + (long)k * PW + L);
+#pragma GCC unroll 16
+            for (int r = 0; r < R; r++) {
+                c0[p][r] += b0 * x[r];
+                c1[p][r] += b1 * x[r];
+            }
+        }
+    }
+#pragma GCC unroll 16
+    for (int p = 0; p < NP; p++) {
+        const int width = pan[p].width;
+#pragma GCC unroll 16
+        for (int r = 0; r < R; r++) {
+            float* c = C + (long)r * ldc + pan[p].col;
+            if (width == PW) {
+                storeu(c, c0[p][r]);
+                storeu(c + L, c1[p][r]);
+            } else {
+                alignas(64) float t[PW];
+                *reinterpret_cast<V*>(t) = c0[p][r];
+                *reinterpret_cast<V*>(t + L) = c1[p][r];
+                for (int q = 0; q < width; q++) c[q] = t[q];
+            }
+        }
+    }
+}
+
+// R rows (R < MR) over all panels, NP at a time, the last ones one by one.
+template <int ISA, int R>
+static RNN4J_INLINE void stream_tail_rows(int K, const float* A, long lda, const Panel* pan, int npan, float* C, long ldc) {
+    // 2*R*NP accumulators plus the panel vectors and broadcasts within the path's registers
+    constexpr int regs = ISA == ISA_AVX512 ? 32 : 16;
+    constexpr int fit = (regs - 4) / (2 * R);
+    constexpr int NP = fit < 1 ? 1 : fit > 4 ? 4 : fit;
+    int q = 0;
+    for (; q + NP <= npan; q += NP) stream_multi_panel<ISA, R, NP>(K, A, lda, pan + q, C, ldc);
+    for (; q < npan; q++) stream_multi_panel<ISA, R, 1>(K, A, lda, pan + q, C, ldc);
+}
+
+template <int ISA, int R>
+static RNN4J_INLINE void stream_tail(int rows, int K, const float* A, long lda, const Panel* pan, int npan, float* C,
+                                     long ldc) {
+    if constexpr (R > 0) {
+        if (rows == R) stream_tail_rows<ISA, R>(K, A, lda, pan, npan, C, ldc);
+        else stream_tail<ISA, R - 1>(rows, K, A, lda, pan, npan, C, ldc);
+    }
+}
+
+template <int ISA>
+static RNN4J_INLINE void stream_gemm(int M, int K, const float* A, long lda, const Panel* pan, int npan, float* C,
+                                     long ldc) {
+    constexpr int MR = Tile<ISA>::MR;
+    const int full = M / MR * MR;
+    if (full > 0) panels_gemm_body<ISA>(full, K, A, lda, pan, npan, C, ldc, false);
+    stream_tail<ISA, MR - 1>(M - full, K, A + (long)full * lda, lda, pan, npan, C + (long)full * ldc, ldc);
+}
+
 // One stream row's cell at one step: gi, gh (GH) the two products without bias; hc the row's
 // state of this layer (h (R), then c (H) for LSTM) updated in place; y (R) the layer output of
 // this row and step; hpre (H) o*tanh(c) for LSTM with projection (h and y then come from the
@@ -235,16 +325,16 @@ static RNN4J_INLINE int stream_steps_body(const StreamModel& m, int B, int T, co
         const float* in = l == 0 ? x : seq[(l - 1) & 1];
         float* y = seq[l & 1];
         float* st = state + (long)l * m.perLayer;  // row b's layer state at st + b * SF
-        panels_gemm_body<ISA>((int)BT, s.K, in, s.K, s.ih, s.nih, gi, GH, false);
+        stream_gemm<ISA>((int)BT, s.K, in, s.K, s.ih, s.nih, gi, GH);
         for (int t = 0; t < T; t++) {
-            panels_gemm_body<ISA>(B, R, st, SF, s.hh, s.nhh, gh, GH, false);
+            stream_gemm<ISA>(B, R, st, SF, s.hh, s.nhh, gh, GH);
             for (int b = 0; b < B; b++) {
                 const long row = (long)b * T + t;
                 stream_cell_row<ISA>(m, s, gi + row * GH, gh + (long)b * GH, st + (long)b * SF, y + row * R,
                                      hpre + (long)b * H, pre);
             }
             if (P > 0) {
-                panels_gemm_body<ISA>(B, H, hpre, H, s.hr, s.nhr, hproj, R, false);
+                stream_gemm<ISA>(B, H, hpre, H, s.hr, s.nhr, hproj, R);
                 for (int b = 0; b < B; b++) {
                     std::memcpy(st + (long)b * SF, hproj + (long)b * R, sizeof(float) * R);
                     std::memcpy(y + ((long)b * T + t) * R, hproj + (long)b * R, sizeof(float) * R);
@@ -258,7 +348,7 @@ static RNN4J_INLINE int stream_steps_body(const StreamModel& m, int B, int T, co
     const float* a = allSteps ? last : last + (long)(T - 1) * R;
     const long lda = allSteps ? R : (long)T * R;
     if (m.headOut > 0) {
-        panels_gemm_body<ISA>(rows, R, a, lda, m.head, m.nhead, out, O, false);
+        stream_gemm<ISA>(rows, R, a, lda, m.head, m.nhead, out, O);
         const float* __restrict hb = m.headB;
         for (int r = 0; r < rows; r++) {
             float* __restrict o = out + (long)r * O;
