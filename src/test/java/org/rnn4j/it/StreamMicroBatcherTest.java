@@ -31,7 +31,8 @@ import org.rnn4j.stream.StreamState;
 
 /**
  * The micro-batcher: many threads stepping their streams through it get bitwise what each
- * stream gets stepped alone (batches really form: fewer calls than requests); several queued
+ * stream gets stepped alone (batches really form: fewer calls than requests), with one
+ * dispatcher or a batch cut across three threads; several queued
  * steps of one stream run in order; close() completes every accepted request and shutdownNow()
  * fails the rest, so no future is ever left pending; REJECT refuses when the queue is full.
  */
@@ -45,12 +46,13 @@ class StreamMicroBatcherTest {
     Stream<DynamicTest> manyThreadsEqualUnbatched() {
         List<DynamicTest> tests = new ArrayList<>();
         for (Backend b : CpuBackends.available()) {
-            tests.add(DynamicTest.dynamicTest(b.name(), () -> manyThreads(b)));
+            tests.add(DynamicTest.dynamicTest(b.name(), () -> manyThreads(b, 1)));
+            tests.add(DynamicTest.dynamicTest(b.name() + ", parallelism 3", () -> manyThreads(b, 3)));
         }
         return tests.stream();
     }
 
-    private static void manyThreads(Backend backend) throws Exception {
+    private static void manyThreads(Backend backend, int parallelism) throws Exception {
         final int threads = 16;
         final int perThread = 4;
         final int steps = 20;
@@ -67,7 +69,8 @@ class StreamMicroBatcherTest {
                     alone[s][t] = StreamTesting.bits(m.step(st, xs[s][t]));
                 }
             }
-            MicroBatcher mb = MicroBatcher.builder(m).maxBatch(32).maxWait(Duration.ofNanos(200_000)).build();
+            MicroBatcher mb = MicroBatcher.builder(m).maxBatch(32).maxWait(Duration.ofNanos(200_000)).parallelism(parallelism)
+                    .build();
             List<Thread> ts = new ArrayList<>();
             List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
             for (int k = 0; k < threads; k++) {

@@ -24,6 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *       {@code maxWait} has passed since its first request arrived, whichever comes first (an idle
  *       dispatcher wakes at once for a lone request; maxWait only bounds how long it waits for
  *       company). The batch makeup changes every step; results do not (batch invariance).</li>
+ *   <li><b>Threads:</b> one dispatcher thread steps the batches; with {@code parallelism(n)} a
+ *       large batch is cut into n row ranges stepped at once (same results, rows are
+ *       independent).</li>
  *   <li><b>Order per stream:</b> requests for the same state run in submission order, each in
  *       its own batch (a state never appears twice in one call).</li>
  *   <li><b>Backpressure:</b> a bounded queue of {@code queueCapacity} requests. When it is full,
@@ -31,8 +34,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *       it throw {@link RejectedExecutionException} at once.</li>
  *   <li><b>Results:</b> {@link #submit} returns a {@link CompletableFuture} completed on the
  *       dispatcher thread (chain heavy work with the {@code *Async} methods); {@link #step}
- *       blocks for it. A request whose state was closed or is busy in a direct call fails alone;
- *       the rest of its batch runs.</li>
+ *       blocks for it. Never block inside a dependent action that runs on the dispatcher (e.g. a
+ *       {@code join} on another request, or a {@code submit} that may wait for room under BLOCK):
+ *       that stalls every stream. A request whose state was closed or is busy in a direct call
+ *       fails alone; the rest of its batch runs. While a state has a request pending, leave it
+ *       alone (no direct step, snapshot or restore) until the future completes.</li>
  *   <li><b>Shutdown, none lost:</b> {@link #close()} stops accepting (later submits throw
  *       RejectedExecutionException), runs every request already accepted to completion, then
  *       stops the thread. {@link #shutdownNow()} stops after the batch in flight and fails every
@@ -69,6 +75,8 @@ public final class MicroBatcher implements AutoCloseable {
     private final Full whenFull;
     private final ArrayBlockingQueue<Req> queue;
     private final Thread dispatcher;
+    private final int parallelism;
+    private final java.util.concurrent.ExecutorService helpers;
     private volatile boolean accepting = true;
     private volatile boolean abort;
     private volatile boolean terminated;
@@ -81,6 +89,12 @@ public final class MicroBatcher implements AutoCloseable {
         this.maxWaitNanos = b.maxWait.toNanos();
         this.whenFull = b.whenFull;
         this.queue = new ArrayBlockingQueue<>(b.queueCapacity);
+        this.parallelism = b.parallelism;
+        this.helpers = b.parallelism > 1 ? java.util.concurrent.Executors.newFixedThreadPool(b.parallelism - 1, r -> {
+            Thread t = new Thread(r, b.threadName + "-helper");
+            t.setDaemon(true);
+            return t;
+        }) : null;
         this.dispatcher = new Thread(this::loop, b.threadName);
         this.dispatcher.setDaemon(true);
         this.dispatcher.start();
@@ -224,6 +238,9 @@ public final class MicroBatcher implements AutoCloseable {
             }
             abort = true;
         } finally {
+            if (helpers != null) {
+                helpers.shutdown();
+            }
             accepting = false;
             terminated = true;
             CancellationException why = new CancellationException("MicroBatcher: shut down before this request ran");
@@ -251,6 +268,42 @@ public final class MicroBatcher implements AutoCloseable {
         if (rows == 0) {
             return;
         }
+        batches.incrementAndGet();
+        int parts = Math.min(parallelism, rows / Builder.MIN_ROWS_PER_THREAD);
+        if (parts <= 1) {
+            runPart(ok);
+            return;
+        }
+        List<java.util.concurrent.Future<?>> fs = new ArrayList<>(parts - 1);
+        int per = (rows + parts - 1) / parts;
+        for (int p = 1; p < parts; p++) {
+            List<Req> part = ok.subList(Math.min(rows, p * per), Math.min(rows, (p + 1) * per));
+            if (!part.isEmpty()) {
+                fs.add(helpers.submit(() -> runPart(part)));
+            }
+        }
+        runPart(ok.subList(0, Math.min(rows, per)));
+        boolean interrupted = false;
+        for (java.util.concurrent.Future<?> f : fs) {
+            while (true) {
+                try {
+                    f.get();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // finish the batch in flight first
+                } catch (ExecutionException e) {
+                    break; // runPart completes its own futures, even when it fails
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** One stepBatch call over some of a batch's requests; completes every one of their futures. */
+    private void runPart(List<Req> ok) {
+        int rows = ok.size();
         int in = model.inputSize();
         int out = model.outputSize();
         StreamState[] states = new StreamState[rows];
@@ -270,16 +323,20 @@ public final class MicroBatcher implements AutoCloseable {
             // e.g. one state busy in a direct call: run them one by one so only that one fails
             for (Req r : ok) {
                 try {
-                    r.future.complete(model.step(r.state, r.x));
+                    float[] y = model.step(r.state, r.x);
                     stepped.incrementAndGet();
+                    r.future.complete(y);
                 } catch (RuntimeException e1) {
                     r.future.completeExceptionally(e1);
                 }
             }
-            batches.incrementAndGet();
             return;
+        } catch (Error e) {
+            for (Req r : ok) {
+                r.future.completeExceptionally(e);
+            }
+            throw e;
         }
-        batches.incrementAndGet();
         stepped.addAndGet(rows);
         for (int b = 0; b < rows; b++) {
             float[] y = new float[out];
@@ -333,6 +390,7 @@ public final class MicroBatcher implements AutoCloseable {
         private int queueCapacity = 4096;
         private Full whenFull = Full.BLOCK;
         private String threadName = "rnn4j-microbatcher";
+        private int parallelism = 1;
 
         private Builder(FrozenRnn model) {
             this.model = java.util.Objects.requireNonNull(model, "model");
@@ -370,6 +428,23 @@ public final class MicroBatcher implements AutoCloseable {
             whenFull = java.util.Objects.requireNonNull(v);
             return this;
         }
+
+        /**
+         * Threads that step one batch (default 1: the dispatcher alone). With n &gt; 1 a batch of
+         * at least 2 * {@value #MIN_ROWS_PER_THREAD} requests is cut into up to n contiguous row
+         * ranges, stepped at once by the dispatcher and n - 1 helper threads. Results do not
+         * change (rows are independent and the kernel is batch-invariant).
+         */
+        public Builder parallelism(int v) {
+            if (v < 1) {
+                throw new IllegalArgumentException("MicroBatcher: parallelism must be >= 1, got " + v);
+            }
+            parallelism = v;
+            return this;
+        }
+
+        /** Fewest requests a helper thread is given. */
+        public static final int MIN_ROWS_PER_THREAD = 8;
 
         public Builder threadName(String v) {
             threadName = v;
