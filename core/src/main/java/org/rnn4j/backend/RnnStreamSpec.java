@@ -13,6 +13,9 @@ import java.nio.FloatBuffer;
  * bIh[l] / bHh[l] (G*H) or null (bias=False), wHr[l] (P, H) or null. headW (O, R) and headB (O)
  * or null.
  *
+ * <p>A kernel may keep the spec's arrays as its copy (the reference kernel does): do not change
+ * them after {@link Backend#rnnStreamKernel} (FrozenRnn makes its own and never shares them).
+ *
  * <p><b>State layout</b> of one stream, {@link #stateSize()} floats: for each layer l in order,
  * h_l (R) and, for LSTM, c_l (H).
  *
