@@ -194,24 +194,30 @@ class StreamMicroBatcherTest {
 
     @Test
     void rejectWhenFull() throws Exception {
+        // A lone request waits maxWait (2 s) for company, time enough to hang a blocking action on
+        // its future: once it runs, the dispatcher is stuck in that action (exactly what the docs
+        // say never to do) and the queue of one fills deterministically.
         try (FrozenRnn m = model(Backends.cpu());
-             MicroBatcher mb = MicroBatcher.builder(m).maxBatch(1).queueCapacity(1).whenFull(MicroBatcher.Full.REJECT).build()) {
-            StreamState[] s = new StreamState[64];
-            int rejected = 0;
-            List<CompletableFuture<float[]>> fs = new ArrayList<>();
-            for (int i = 0; i < s.length; i++) {
-                s[i] = m.newState();
+             MicroBatcher mb = MicroBatcher.builder(m).maxBatch(2).maxWait(Duration.ofSeconds(2)).queueCapacity(1)
+                     .whenFull(MicroBatcher.Full.REJECT).build()) {
+            CountDownLatch entered = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            CompletableFuture<float[]> a = mb.submit(m.newState(), new float[m.inputSize()]);
+            CompletableFuture<Void> stall = a.thenRun(() -> {
+                entered.countDown();
                 try {
-                    fs.add(mb.submit(s[i], new float[m.inputSize()]));
-                } catch (RejectedExecutionException e) {
-                    rejected++;
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
-            }
-            for (CompletableFuture<float[]> f : fs) {
-                f.get();
-            }
-            assertTrue(rejected > 0, "a queue of one fills up");
-            assertThrows(IllegalArgumentException.class, () -> mb.submit(s[0], new float[3]));
+            });
+            assertTrue(entered.await(30, TimeUnit.SECONDS), "the dispatcher ran the first request");
+            CompletableFuture<float[]> b = mb.submit(m.newState(), new float[m.inputSize()]); // fills the queue
+            assertThrows(RejectedExecutionException.class, () -> mb.submit(m.newState(), new float[m.inputSize()]));
+            release.countDown();
+            stall.get(30, TimeUnit.SECONDS);
+            b.get(30, TimeUnit.SECONDS);
+            assertThrows(IllegalArgumentException.class, () -> mb.submit(m.newState(), new float[3]));
         }
     }
 }
