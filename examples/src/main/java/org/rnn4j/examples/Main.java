@@ -19,6 +19,7 @@ public final class Main {
             case "charlm" -> System.exit(new org.rnn4j.examples.charlm.CharLm(System.out).run(rest));
             case "sine" -> System.exit(new org.rnn4j.examples.sine.SineToCosine(System.out).run(rest));
             case "classify" -> System.exit(new org.rnn4j.examples.classify.PackedClassifier(System.out).run(rest));
+            case "stream" -> System.exit(new org.rnn4j.examples.stream.StreamServer(System.out).run(rest));
             default -> {
                 System.err.println("unknown program '" + args[0] + "'");
                 usage();
@@ -36,6 +37,7 @@ public final class Main {
                   charlm      character-level language model: train | sample | eval (d2l chapter 8)
                   sine        an RNN reads sin(t) and predicts cos(t), carrying its state; plots the result
                   classify    bidirectional LSTM over packed variable-length sequences
+                  stream      a frozen LSTM serving many sessions from many threads through the micro-batcher
                 """);
     }
 }
