@@ -33,7 +33,10 @@ import org.rnn4j.nn.RNNBase;
  *       stepped alone, in any {@link #stepBatch} (any batch size, any position), through a
  *       {@link MicroBatcher}, as a chunk ({@link #advance}) or one step at a time, on any
  *       thread. They equal the module's ordinary {@code forward} within float rounding (the
- *       ordinary forward picks its GEMM by batch size and is not batch-invariant).</li>
+ *       ordinary forward picks its GEMM by batch size and is not batch-invariant). The bits are
+ *       those of one backend and, on the native backend, one ISA path: the path active at
+ *       {@link #freeze} is packed and kept (a later {@code NativeBackend.setIsa} does not change
+ *       this model); machines on another path (AVX2 vs AVX-512) agree within float rounding.</li>
  *   <li><b>Unidirectional only:</b> a bidirectional model is refused, since its reverse
  *       direction reads the inputs that have not arrived yet.</li>
  *   <li>{@link #close()} waits for calls in flight, then frees the packed weights; every later
