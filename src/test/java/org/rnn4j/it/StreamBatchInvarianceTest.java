@@ -31,7 +31,11 @@ class StreamBatchInvarianceTest {
         List<DynamicTest> tests = new ArrayList<>();
         for (Backend b : CpuBackends.available()) {
             for (StreamTesting.Net net : StreamTesting.nets(11)) {
-                tests.add(DynamicTest.dynamicTest(b.name() + ": " + net, () -> run(b, net)));
+                tests.add(DynamicTest.dynamicTest(b.name() + ": " + net, () -> {
+                    try (net) {
+                        run(b, net);
+                    }
+                }));
             }
         }
         return tests.stream();

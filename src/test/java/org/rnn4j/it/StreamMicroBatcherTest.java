@@ -39,7 +39,7 @@ import org.rnn4j.stream.StreamState;
 class StreamMicroBatcherTest {
     private static FrozenRnn model(Backend b) {
         LSTM lstm = LSTM.builder().inputSize(8).hiddenSize(32).numLayers(2).generator(new Generator(17)).build();
-        return FrozenRnn.freeze(lstm, new Linear(32, 4, true, new Generator(18)), b);
+        return StreamTesting.freezeAndClose(lstm, new Linear(32, 4, true, new Generator(18)), b);
     }
 
     @TestFactory

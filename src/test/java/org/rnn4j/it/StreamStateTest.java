@@ -36,7 +36,11 @@ class StreamStateTest {
         List<DynamicTest> tests = new ArrayList<>();
         for (Backend b : CpuBackends.available()) {
             for (StreamTesting.Net net : StreamTesting.nets(21)) {
-                tests.add(DynamicTest.dynamicTest(b.name() + ": " + net, () -> roundTrip(b, net)));
+                tests.add(DynamicTest.dynamicTest(b.name() + ": " + net, () -> {
+                    try (net) {
+                        roundTrip(b, net);
+                    }
+                }));
             }
         }
         return tests.stream();
@@ -81,18 +85,19 @@ class StreamStateTest {
     @Test
     void wrongModelRestoreIsRefused() {
         Backend be = Backends.cpu();
-        LSTM lstm = LSTM.builder().inputSize(4).hiddenSize(8).numLayers(2).generator(new Generator(1)).build();
-        try (FrozenRnn m = FrozenRnn.freeze(lstm, null, be)) {
+        try (FrozenRnn m = StreamTesting.freezeAndClose(
+                LSTM.builder().inputSize(4).hiddenSize(8).numLayers(2).generator(new Generator(1)).build(), null, be)) {
             StreamState s = m.newState();
             m.step(s, new float[4]);
             byte[] snap = s.snapshot();
             List<FrozenRnn> others = List.of(
-                    FrozenRnn.freeze(LSTM.builder().inputSize(4).hiddenSize(8).numLayers(2).generator(new Generator(2)).build(), null, be),
-                    FrozenRnn.freeze(LSTM.builder().inputSize(4).hiddenSize(9).numLayers(2).generator(new Generator(1)).build(), null, be),
-                    FrozenRnn.freeze(LSTM.builder().inputSize(4).hiddenSize(8).numLayers(1).generator(new Generator(1)).build(), null, be),
-                    FrozenRnn.freeze(LSTM.builder().inputSize(5).hiddenSize(8).numLayers(2).generator(new Generator(1)).build(), null, be),
-                    FrozenRnn.freeze(GRU.builder().inputSize(4).hiddenSize(8).numLayers(2).generator(new Generator(1)).build(), null, be),
-                    FrozenRnn.freeze(lstm, new Linear(8, 2, true, new Generator(3)), be));
+                    StreamTesting.freezeAndClose(LSTM.builder().inputSize(4).hiddenSize(8).numLayers(2).generator(new Generator(2)).build(), null, be),
+                    StreamTesting.freezeAndClose(LSTM.builder().inputSize(4).hiddenSize(9).numLayers(2).generator(new Generator(1)).build(), null, be),
+                    StreamTesting.freezeAndClose(LSTM.builder().inputSize(4).hiddenSize(8).numLayers(1).generator(new Generator(1)).build(), null, be),
+                    StreamTesting.freezeAndClose(LSTM.builder().inputSize(5).hiddenSize(8).numLayers(2).generator(new Generator(1)).build(), null, be),
+                    StreamTesting.freezeAndClose(GRU.builder().inputSize(4).hiddenSize(8).numLayers(2).generator(new Generator(1)).build(), null, be),
+                    StreamTesting.freezeAndClose(LSTM.builder().inputSize(4).hiddenSize(8).numLayers(2)
+                            .generator(new Generator(1)).build(), new Linear(8, 2, true, new Generator(3)), be));
             for (FrozenRnn o : others) {
                 try (o) {
                     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> o.restore(snap), o.toString());
@@ -124,8 +129,8 @@ class StreamStateTest {
     @Test
     void badInputIsRefusedBeforeTheKernel() {
         for (Backend be : CpuBackends.available()) {
-            GRU gru = GRU.builder().inputSize(3).hiddenSize(5).generator(new Generator(4)).build();
-            FrozenRnn m = FrozenRnn.freeze(gru, null, be);
+            FrozenRnn m = StreamTesting.freezeAndClose(GRU.builder().inputSize(3).hiddenSize(5).generator(new Generator(4))
+                    .build(), null, be);
             StreamState s = m.newState();
             assertThrows(IllegalArgumentException.class, () -> m.step(s, new float[4]));
             assertThrows(IllegalArgumentException.class, () -> m.advance(s, new float[7], false));
@@ -146,15 +151,16 @@ class StreamStateTest {
 
     @Test
     void bidirectionalIsRefused() {
-        LSTM bi = LSTM.builder().inputSize(3).hiddenSize(4).bidirectional(true).build();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FrozenRnn.freeze(bi));
-        assertTrue(e.getMessage().contains("bidirectional"), e.getMessage());
+        try (LSTM bi = LSTM.builder().inputSize(3).hiddenSize(4).bidirectional(true).build()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FrozenRnn.freeze(bi));
+            assertTrue(e.getMessage().contains("bidirectional"), e.getMessage());
+        }
     }
 
     @Test
     void frozenMeansFrozen() {
-        GRU gru = GRU.builder().inputSize(3).hiddenSize(5).generator(new Generator(4)).build();
-        try (FrozenRnn m = FrozenRnn.freeze(gru)) {
+        try (GRU gru = GRU.builder().inputSize(3).hiddenSize(5).generator(new Generator(4)).build();
+             FrozenRnn m = FrozenRnn.freeze(gru)) {
             StreamState s = m.newState();
             float[] y0 = m.step(s, new float[] {1, 2, 3});
             long hash = m.weightHash();

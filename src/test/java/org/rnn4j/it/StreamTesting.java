@@ -15,10 +15,31 @@ final class StreamTesting {
     }
 
     /** A recurrent stack and its optional head. */
-    record Net(String name, RNNBase rnn, Linear head) {
+    record Net(String name, RNNBase rnn, Linear head) implements AutoCloseable {
         @Override
         public String toString() {
             return name;
+        }
+
+        /** Frees the modules' parameters (a leaked one would be freed by the Cleaner during another test). */
+        @Override
+        public void close() {
+            rnn.close();
+            if (head != null) {
+                head.close();
+            }
+        }
+    }
+
+    /** Freezes rnn + head (null for none) and closes the modules: the frozen model has its own copy. */
+    static org.rnn4j.stream.FrozenRnn freezeAndClose(RNNBase rnn, Linear head, org.rnn4j.backend.Backend backend) {
+        try {
+            return org.rnn4j.stream.FrozenRnn.freeze(rnn, head, backend);
+        } finally {
+            rnn.close();
+            if (head != null) {
+                head.close();
+            }
         }
     }
 
