@@ -149,6 +149,16 @@ public interface Backend {
     /** Backward of {@link #rnnForward}, walking the steps in reverse; same arguments plus gradients. */
     void rnnBackward(RnnLayerArgs... directions);
 
+    /**
+     * Streaming inference: packs a frozen unidirectional stack (weights copied once, in the
+     * backend's own layout) into a kernel that steps many independent streams per call with
+     * batch-invariant arithmetic (see {@link RnnStreamSpec}). Used by {@code org.rnn4j.stream}.
+     * Backends without streaming support keep this default.
+     */
+    default RnnStreamSpec.Kernel rnnStreamKernel(RnnStreamSpec spec) {
+        throw new UnsupportedOperationException(name() + ": streaming inference is not supported by this backend");
+    }
+
     // ---- losses and optimizers (fused) ---------------------------------------------------
 
     /**

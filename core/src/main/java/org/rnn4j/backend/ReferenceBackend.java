@@ -391,6 +391,11 @@ public final class ReferenceBackend implements Backend {
         }
     }
 
+    @Override
+    public RnnStreamSpec.Kernel rnnStreamKernel(RnnStreamSpec spec) {
+        return new ReferenceStream(spec);
+    }
+
     // ---- losses and optimizers ---------------------------------------------------------
 
     @Override

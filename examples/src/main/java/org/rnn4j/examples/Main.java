@@ -57,6 +57,9 @@ public final class Main {
                 case "classify" -> {
                     return new org.rnn4j.examples.classify.PackedClassifier(out).run(rest);
                 }
+                case "stream" -> {
+                    return new org.rnn4j.examples.stream.StreamServer(out).run(rest);
+                }
                 default -> {
                     err.println("unknown program '" + program + "'");
                     usage(err);
@@ -70,6 +73,13 @@ public final class Main {
         } catch (IOException | UncheckedIOException e) {
             err.println(program + ": " + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
             return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println(program + ": interrupted");
+            return 1;
+        } catch (java.util.concurrent.ExecutionException e) {
+            err.println(program + ": " + e.getCause());
+            return 1;
         }
     }
 
@@ -82,6 +92,7 @@ public final class Main {
                   charlm      character-level language model: train | sample | eval (d2l chapter 8)
                   sine        an RNN reads sin(t) and predicts cos(t), carrying its state; plots the result
                   classify    bidirectional LSTM over packed variable-length sequences
+                  stream      a frozen LSTM serving many sessions from many threads through the micro-batcher
                 """);
     }
 }

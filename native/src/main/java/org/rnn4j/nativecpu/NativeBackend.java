@@ -85,6 +85,7 @@ public final class NativeBackend implements Backend {
         try {
             Loader.load(NativeKernels.class);
             Loader.load(RnnKernels.class);
+            Loader.load(StreamKernels.class);
             Abi.check("libjnirnn4j", NativeKernels.abi());
             rnnThreads = threads();
             NativeKernels.set_num_threads(rnnThreads);
@@ -585,6 +586,12 @@ public final class NativeBackend implements Backend {
     @Override
     public void rnnBackward(RnnLayerArgs... directions) {
         rnnLayer(directions, true);
+    }
+
+    @Override
+    public org.rnn4j.backend.RnnStreamSpec.Kernel rnnStreamKernel(org.rnn4j.backend.RnnStreamSpec spec) {
+        requireLoaded();
+        return new NativeStreamKernel(spec);
     }
 
     /**
