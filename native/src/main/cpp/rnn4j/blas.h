@@ -71,6 +71,8 @@ inline void gemm(int trans_a, int trans_b, int m, int n, int k, float alpha, con
 
 // The configured count: OpenBLAS switches to it at the next call that wants it (blas_count.h).
 inline void set_num_threads(int n) { BlasCount::get().configure(n); }
-inline int get_num_threads() { return openblas_get_num_threads(); }
+// The count the calling thread's next OpenBLAS call runs with (blas_count.h): the configured
+// budget outside a layer section; the process-wide OpenBLAS setting is an implementation detail.
+inline int get_num_threads() { return blas_wanted(); }
 
 }  // namespace rnn4j

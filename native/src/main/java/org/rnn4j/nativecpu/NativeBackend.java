@@ -204,7 +204,7 @@ public final class NativeBackend implements Backend {
         return isAvailable() ? describe() : name() + " (unavailable: " + reason + ")";
     }
 
-    /** The number of threads OpenBLAS uses now. */
+    /** The number of threads the calling thread's next OpenBLAS GEMM runs with (the configured budget outside a layer call). */
     public static int blasThreads() {
         return NativeKernels.get_num_threads();
     }
