@@ -130,6 +130,7 @@ public final class StateDict implements AutoCloseable {
 
     // ---- contents ---------------------------------------------------------------------
 
+    /** The format of the file this state dict was read from. */
     public Format format() {
         return format;
     }
@@ -139,10 +140,12 @@ public final class StateDict implements AutoCloseable {
         return Collections.unmodifiableSet(entries.keySet());
     }
 
+    /** Whether there is an entry named {@code name} (float or integer). */
     public boolean contains(String name) {
         return entries.containsKey(name);
     }
 
+    /** Number of entries. */
     public int size() {
         return entries.size();
     }
