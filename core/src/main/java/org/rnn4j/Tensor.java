@@ -777,7 +777,7 @@ public final class Tensor implements AutoCloseable {
         return Elementwise.gt(this, s);
     }
 
-    /** 1 where x < s, else 0 ({@code torch.lt}, as float values); not differentiable. */
+    /** 1 where x &lt; s, else 0 ({@code torch.lt}, as float values); not differentiable. */
     public Tensor lt(float s) {
         return Elementwise.lt(this, s);
     }
@@ -827,7 +827,7 @@ public final class Tensor implements AutoCloseable {
         return Elementwise.gt(this, other);
     }
 
-    /** 1 where this < other, else 0, the shapes broadcasting ({@code torch.lt}); not differentiable. */
+    /** 1 where this &lt; other, else 0, the shapes broadcasting ({@code torch.lt}); not differentiable. */
     public Tensor lt(Tensor other) {
         return Elementwise.lt(this, other);
     }
