@@ -25,7 +25,7 @@ public abstract class GradFn {
         }
     }
 
-    /** The operation's name, shown in {@link Tensor#toString()} as {@code grad_fn}. */
+    /** The operation's name, such as {@code "Add"}; {@link #toString()} appends {@code "Backward"}, as PyTorch's {@code grad_fn} names do. */
     public String name() {
         return name;
     }

@@ -156,7 +156,11 @@ public final class Tensor implements AutoCloseable {
         return shape.clone();
     }
 
-    /** The size of dimension {@code dim}; a negative {@code dim} counts from the end ({@code tensor.size(dim)}). */
+    /**
+     * The size of dimension {@code dim}; a negative {@code dim} counts from the end ({@code tensor.size(dim)}).
+     *
+     * @throws IndexOutOfBoundsException if {@code dim} is outside [-dim(), dim())
+     */
     public int size(int dim) {
         return shape[Shapes.normDim("size", dim, shape.length)];
     }
@@ -166,7 +170,11 @@ public final class Tensor implements AutoCloseable {
         return strides.clone();
     }
 
-    /** The stride of dimension {@code dim}; a negative {@code dim} counts from the end. */
+    /**
+     * The stride of dimension {@code dim}; a negative {@code dim} counts from the end.
+     *
+     * @throws IndexOutOfBoundsException if {@code dim} is outside [-dim(), dim())
+     */
     public int stride(int dim) {
         return strides[Shapes.normDim("stride", dim, shape.length)];
     }
@@ -513,9 +521,8 @@ public final class Tensor implements AutoCloseable {
     }
 
     /**
-     * Backward with the given gradient of this tensor ({@code tensor.backward(gradient, retain_graph)}).
-     * With {@code retainGraph} false the graph's saved tensors may be freed, so a second backward
-     * through it is not possible.
+     * Backward with the given gradient of this tensor ({@code tensor.backward(gradient, retain_graph)}):
+     * the graph's saved activations are freed afterwards unless {@code retainGraph}.
      *
      * @throws IllegalArgumentException if {@code gradient}'s shape differs from this tensor's
      */

@@ -30,7 +30,7 @@ public enum RnnBuffer {
     /** w_hr: the LSTM projection weights (P, H), PyTorch's {@code weight_hr_l{k}}. */
     W_HR(7, Rows.P, Cols.H, Use.PROJ),
     // forward outputs
-    /** y: the packed output (S, R), each row the hidden state after that row's step. */
+    /** y: the packed output (S, R): each row the layer's output h (projected when P &gt; 0) after that row's step. */
     Y(8, Rows.S, Cols.R, Use.ALWAYS),
     /** h_n: the final hidden state of each sequence (N, R). */
     H_N(9, Rows.N, Cols.R, Use.ALWAYS),

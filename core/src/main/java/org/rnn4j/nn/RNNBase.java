@@ -55,7 +55,7 @@ public abstract class RNNBase extends Module {
      * from (-1/sqrt(H_cell), 1/sqrt(H_cell)) with the builder's generator, like PyTorch's initialisation.
      *
      * @throws IllegalArgumentException if a weight or the state of one sequence would be too large
-     *     ({@link org.rnn4j.Shape#MAX_NUMEL}); the weights made so far are freed
+     *     ({@link org.rnn4j.Shape#MAX_NUMEL}), checked before anything is allocated
      */
     protected RNNBase(CellKind kind, Builder<?, ?> b) {
         this.kind = kind;

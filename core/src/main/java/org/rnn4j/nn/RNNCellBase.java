@@ -28,7 +28,7 @@ public abstract class RNNCellBase extends Module {
      * Creates the cell and registers its parameters, drawn uniformly from (-1/sqrt(H_cell), 1/sqrt(H_cell)) with {@code gen}.
      *
      * @throws IllegalArgumentException if a size is below 1, {@code gen} is null, or a weight would be
-     *     too large ({@link Shape#MAX_NUMEL}); the weights made so far are freed
+     *     too large ({@link Shape#MAX_NUMEL}), checked before anything is allocated
      */
     protected RNNCellBase(CellKind kind, int inputSize, int hiddenSize, boolean bias, Generator gen) {
         String name = getClass().getSimpleName();

@@ -381,7 +381,7 @@ public final class MicroBatcher implements AutoCloseable {
         }
     }
 
-    /** Whether the dispatcher thread has finished (after {@link #close()} or {@link #shutdownNow()}). */
+    /** Whether the dispatcher loop has ended: after {@link #close()}, {@link #shutdownNow()} or an error in the dispatcher. */
     public boolean isTerminated() {
         return terminated;
     }
