@@ -4,8 +4,10 @@ import java.util.Objects;
 
 /** Where a tensor's memory lives. */
 public final class Device {
-    public enum Type { CPU, CUDA }
+    /** The kinds of device. */
+    public enum Type { /** Host memory. */ CPU, /** An NVIDIA GPU driven through CUDA. */ CUDA }
 
+    /** The host: memory in the Java process, off-heap. */
     public static final Device CPU = new Device(Type.CPU, 0);
 
     private final Type type;
@@ -16,6 +18,11 @@ public final class Device {
         this.index = index;
     }
 
+    /**
+     * CUDA device {@code index} ({@code torch.device("cuda", index)}).
+     *
+     * @throws IllegalArgumentException if {@code index} is negative
+     */
     public static Device cuda(int index) {
         if (index < 0) {
             throw new IllegalArgumentException("cuda device index must be >= 0, got " + index);
@@ -38,10 +45,12 @@ public final class Device {
         throw new IllegalArgumentException("device: expected cpu, cuda or cuda:N, got '" + spec + "'");
     }
 
+    /** The kind of device. */
     public Type type() {
         return type;
     }
 
+    /** The device number within its type (0 for the CPU). */
     public int index() {
         return index;
     }

@@ -11,6 +11,7 @@ public final class Generator {
     private long state;
     private double spareNormal = Double.NaN;
 
+    /** A generator whose stream starts from {@code seed}; equal seeds give equal streams. */
     public Generator(long seed) {
         manualSeed(seed);
     }
@@ -25,12 +26,16 @@ public final class Generator {
         DEFAULT.manualSeed(seed);
     }
 
+    /**
+     * Restarts the stream from {@code seed} (and drops a cached normal); returns this ({@code Generator.manual_seed}).
+     */
     public synchronized Generator manualSeed(long seed) {
         this.state = seed;
         this.spareNormal = Double.NaN;
         return this;
     }
 
+    /** The next 64 random bits (one SplitMix64 step). */
     public synchronized long nextLong() {
         long z = (state += 0x9E3779B97F4A7C15L);
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
@@ -51,6 +56,9 @@ public final class Generator {
         return (int) Math.floorMod(nextLong() >>> 1, (long) bound);
     }
 
+    /**
+     * A standard normal value (Box-Muller: each pair of uniforms gives two values, the second cached for the next call).
+     */
     public synchronized float nextGaussian() {
         if (!Double.isNaN(spareNormal)) {
             double s = spareNormal;
@@ -74,6 +82,7 @@ public final class Generator {
         }
     }
 
+    /** Fills {@code out} with normal values of the given mean and standard deviation. */
     public void normal(float[] out, float mean, float std) {
         for (int i = 0; i < out.length; i++) {
             out[i] = mean + std * nextGaussian();

@@ -10,6 +10,10 @@ public abstract class GradFn {
     private Tensor[] inputs;
     private final int outputs;
 
+    /**
+     * A node named {@code name} with {@code outputs} outputs; inputs that do not require a gradient
+     * are stored as null (see {@link #inputs()}).
+     */
     protected GradFn(String name, int outputs, Tensor... inputs) {
         this.name = name;
         this.outputs = outputs;
@@ -21,10 +25,12 @@ public abstract class GradFn {
         }
     }
 
+    /** The operation's name, such as {@code "Add"}; {@link #toString()} appends {@code "Backward"}, as PyTorch's {@code grad_fn} names do. */
     public String name() {
         return name;
     }
 
+    /** How many output tensors the operation produced. */
     public int outputCount() {
         return outputs;
     }

@@ -46,6 +46,7 @@ public final class Memory {
         return PEAK.get();
     }
 
+    /** Starts a new peak measurement: sets {@link #peakBytes()} to the bytes in use now. */
     public static void resetPeak() {
         PEAK.set(IN_USE.get());
     }

@@ -32,6 +32,7 @@ public final class Scope implements AutoCloseable {
     private Scope() {
     }
 
+    /** Opens a scope on this thread; it is the innermost until closed or until a nested one opens. */
     public static Scope open() {
         Scope s = new Scope();
         STACK.get().push(s);

@@ -67,14 +67,17 @@ public final class Tensor implements AutoCloseable {
         return Creation.zeros(device, shape);
     }
 
+    /** A new zero-filled CPU tensor of {@code shape} ({@code torch.zeros}). */
     public static Tensor zeros(int... shape) {
         return Creation.zeros(shape);
     }
 
+    /** A new CPU tensor of {@code shape} filled with 1 ({@code torch.ones}). */
     public static Tensor ones(int... shape) {
         return Creation.ones(shape);
     }
 
+    /** A new CPU tensor of {@code shape} filled with {@code value} ({@code torch.full}). */
     public static Tensor full(float value, int... shape) {
         return Creation.full(value, shape);
     }
@@ -104,10 +107,12 @@ public final class Tensor implements AutoCloseable {
         return Creation.of(data);
     }
 
+    /** A 2-D tensor copied from the rows of {@code data} ({@code torch.tensor}). */
     public static Tensor of(float[][] data) {
         return Creation.of(data);
     }
 
+    /** A 3-D tensor copied from {@code data} ({@code torch.tensor}). */
     public static Tensor of(float[][][] data) {
         return Creation.of(data);
     }
@@ -146,39 +151,60 @@ public final class Tensor implements AutoCloseable {
     // metadata
     // =====================================================================================
 
+    /** The sizes of the dimensions, outermost first (a copy; {@code tensor.shape}). */
     public int[] shape() {
         return shape.clone();
     }
 
+    /**
+     * The size of dimension {@code dim}; a negative {@code dim} counts from the end ({@code tensor.size(dim)}).
+     *
+     * @throws IndexOutOfBoundsException if {@code dim} is outside [-dim(), dim())
+     */
     public int size(int dim) {
         return shape[Shapes.normDim("size", dim, shape.length)];
     }
 
+    /** Elements to step in storage per index of each dimension (a copy; {@code tensor.stride()}). */
     public int[] strides() {
         return strides.clone();
     }
 
+    /**
+     * The stride of dimension {@code dim}; a negative {@code dim} counts from the end.
+     *
+     * @throws IndexOutOfBoundsException if {@code dim} is outside [-dim(), dim())
+     */
     public int stride(int dim) {
         return strides[Shapes.normDim("stride", dim, shape.length)];
     }
 
+    /** Index in the storage, in elements, of this view's first element ({@code tensor.storage_offset()}). */
     public long offset() {
         return offset;
     }
 
+    /** The rank: number of dimensions (0 for a scalar). */
     public int dim() {
         return shape.length;
     }
 
+    /** Number of elements: the product of the shape (1 for a 0-d tensor). */
     public long numel() {
         return Shapes.numel(shape);
     }
 
+    /**
+     * The storage this view reads from and writes to.
+     *
+     * @throws IllegalStateException if the tensor was closed
+     */
     public Storage storage() {
         ensureOpen("storage");
         return storage;
     }
 
+    /** The device that holds this tensor's storage. */
     public Device device() {
         return storage.device();
     }
@@ -188,6 +214,10 @@ public final class Tensor implements AutoCloseable {
         return Backends.forDevice(storage.device());
     }
 
+    /**
+     * Whether the elements lie in row-major order with no gaps, so that the strides are the contiguous
+     * ones (dimensions of size 1 may have any stride).
+     */
     public boolean isContiguous() {
         int expected = 1;
         for (int d = shape.length - 1; d >= 0; d--) {
@@ -199,6 +229,7 @@ public final class Tensor implements AutoCloseable {
         return true;
     }
 
+    /** Whether {@link #close()} was called on this tensor. */
     public boolean isClosed() {
         return closed;
     }
@@ -276,6 +307,11 @@ public final class Tensor implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The elements of a 2-D tensor as rows.
+     *
+     * @throws IllegalArgumentException if the tensor is not 2-D
+     */
     public float[][] toArray2D() {
         requireRank("toArray2D", "self", 2);
         float[] flat = toArray();
@@ -286,6 +322,11 @@ public final class Tensor implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The elements of a 3-D tensor as nested arrays, outermost dimension first.
+     *
+     * @throws IllegalArgumentException if the tensor is not 3-D
+     */
     public float[][][] toArray3D() {
         requireRank("toArray3D", "self", 3);
         float[] flat = toArray();
@@ -363,6 +404,7 @@ public final class Tensor implements AutoCloseable {
     // autograd
     // =====================================================================================
 
+    /** Whether operations on this tensor are recorded for autograd ({@code tensor.requires_grad}). */
     public boolean requiresGrad() {
         return requiresGrad;
     }
@@ -438,14 +480,17 @@ public final class Tensor implements AutoCloseable {
         setGrad(null);
     }
 
+    /** The autograd node that produced this tensor, or null for a leaf ({@code tensor.grad_fn}). */
     public GradFn gradFn() {
         return gradFn;
     }
 
+    /** Which output of {@link #gradFn()} this tensor is (0 for single-output nodes). */
     public int outputIndex() {
         return outputIndex;
     }
 
+    /** Whether this tensor was not produced by a recorded operation (no {@link #gradFn()}; {@code tensor.is_leaf}). */
     public boolean isLeaf() {
         return gradFn == null;
     }
@@ -475,6 +520,12 @@ public final class Tensor implements AutoCloseable {
         backward(gradient, false);
     }
 
+    /**
+     * Backward with the given gradient of this tensor ({@code tensor.backward(gradient, retain_graph)}):
+     * the graph's saved activations are freed afterwards unless {@code retainGraph}.
+     *
+     * @throws IllegalArgumentException if {@code gradient}'s shape differs from this tensor's
+     */
     public void backward(Tensor gradient, boolean retainGraph) {
         requireSameShape("backward", "gradient", gradient);
         Autograd.backward(this, gradient, retainGraph);
@@ -629,6 +680,7 @@ public final class Tensor implements AutoCloseable {
         return InPlace.fill(this, value);
     }
 
+    /** Sets every element to 0 ({@code tensor.zero_()}); returns this. */
     public Tensor zero() {
         return InPlace.zero(this);
     }
@@ -647,42 +699,52 @@ public final class Tensor implements AutoCloseable {
     // elementwise (Elementwise)
     // =====================================================================================
 
+    /** -x elementwise ({@code torch.neg}). */
     public Tensor neg() {
         return Elementwise.neg(this);
     }
 
+    /** e^x elementwise ({@code torch.exp}). */
     public Tensor exp() {
         return Elementwise.exp(this);
     }
 
+    /** Natural logarithm elementwise ({@code torch.log}). */
     public Tensor log() {
         return Elementwise.log(this);
     }
 
+    /** Hyperbolic tangent elementwise ({@code torch.tanh}). */
     public Tensor tanh() {
         return Elementwise.tanh(this);
     }
 
+    /** 1 / (1 + e^-x) elementwise ({@code torch.sigmoid}). */
     public Tensor sigmoid() {
         return Elementwise.sigmoid(this);
     }
 
+    /** max(x, 0) elementwise ({@code torch.relu}). */
     public Tensor relu() {
         return Elementwise.relu(this);
     }
 
+    /** Square root elementwise ({@code torch.sqrt}). */
     public Tensor sqrt() {
         return Elementwise.sqrt(this);
     }
 
+    /** |x| elementwise ({@code torch.abs}); its gradient is sign(x), so 0 at 0. */
     public Tensor abs() {
         return Elementwise.abs(this);
     }
 
+    /** x*x elementwise ({@code torch.square}). */
     public Tensor square() {
         return Elementwise.square(this);
     }
 
+    /** -1, 0 or 1 by the sign of x ({@code torch.sign}); not differentiable (not recorded for autograd). */
     public Tensor sign() {
         return Elementwise.sign(this);
     }
@@ -692,10 +754,12 @@ public final class Tensor implements AutoCloseable {
         return Elementwise.pow(this, p);
     }
 
+    /** x + s elementwise. */
     public Tensor add(float s) {
         return Elementwise.add(this, s);
     }
 
+    /** x - s elementwise. */
     public Tensor sub(float s) {
         return Elementwise.sub(this, s);
     }
@@ -705,22 +769,27 @@ public final class Tensor implements AutoCloseable {
         return Elementwise.rsub(this, s);
     }
 
+    /** x * s elementwise. */
     public Tensor mul(float s) {
         return Elementwise.mul(this, s);
     }
 
+    /** x / s elementwise, computed as x * (1/s). */
     public Tensor div(float s) {
         return Elementwise.div(this, s);
     }
 
+    /** 1 where x > s, else 0 ({@code torch.gt}, as float values); not differentiable. */
     public Tensor gt(float s) {
         return Elementwise.gt(this, s);
     }
 
+    /** 1 where x &lt; s, else 0 ({@code torch.lt}, as float values); not differentiable. */
     public Tensor lt(float s) {
         return Elementwise.lt(this, s);
     }
 
+    /** 1 where x == s, else 0 ({@code torch.eq}, as float values); not differentiable. */
     public Tensor eq(float s) {
         return Elementwise.eq(this, s);
     }
@@ -730,18 +799,22 @@ public final class Tensor implements AutoCloseable {
         return Elementwise.clamp(this, lo, hi);
     }
 
+    /** this + other elementwise, the shapes broadcasting ({@code torch.add}). */
     public Tensor add(Tensor other) {
         return Elementwise.add(this, other);
     }
 
+    /** this - other elementwise, the shapes broadcasting ({@code torch.sub}). */
     public Tensor sub(Tensor other) {
         return Elementwise.sub(this, other);
     }
 
+    /** this * other elementwise, the shapes broadcasting ({@code torch.mul}). */
     public Tensor mul(Tensor other) {
         return Elementwise.mul(this, other);
     }
 
+    /** this / other elementwise, the shapes broadcasting ({@code torch.div}). */
     public Tensor div(Tensor other) {
         return Elementwise.div(this, other);
     }
@@ -751,18 +824,22 @@ public final class Tensor implements AutoCloseable {
         return Elementwise.maximum(this, other);
     }
 
+    /** Elementwise minimum, the shapes broadcasting (gradient to the smaller; ties to this; {@code torch.minimum}). */
     public Tensor minimum(Tensor other) {
         return Elementwise.minimum(this, other);
     }
 
+    /** 1 where this > other, else 0, the shapes broadcasting ({@code torch.gt}); not differentiable. */
     public Tensor gt(Tensor other) {
         return Elementwise.gt(this, other);
     }
 
+    /** 1 where this &lt; other, else 0, the shapes broadcasting ({@code torch.lt}); not differentiable. */
     public Tensor lt(Tensor other) {
         return Elementwise.lt(this, other);
     }
 
+    /** 1 where this == other, else 0, the shapes broadcasting ({@code torch.eq}); not differentiable. */
     public Tensor eq(Tensor other) {
         return Elementwise.eq(this, other);
     }
@@ -781,14 +858,17 @@ public final class Tensor implements AutoCloseable {
         return Reductions.sum(this);
     }
 
+    /** Sum along {@code dim}, kept as a size-1 dimension if {@code keepDim} ({@code torch.sum(x, dim, keepdim)}). */
     public Tensor sum(int dim, boolean keepDim) {
         return Reductions.sum(this, dim, keepDim);
     }
 
+    /** Mean of all elements (0-d): the sum divided by {@link #numel()}. */
     public Tensor mean() {
         return Reductions.mean(this);
     }
 
+    /** Mean along {@code dim}, kept as a size-1 dimension if {@code keepDim} ({@code torch.mean(x, dim, keepdim)}). */
     public Tensor mean(int dim, boolean keepDim) {
         return Reductions.mean(this, dim, keepDim);
     }
@@ -798,6 +878,11 @@ public final class Tensor implements AutoCloseable {
         return Reductions.max(this, dim, keepDim);
     }
 
+    /**
+     * Minimum along {@code dim} (values only), kept as a size-1 dimension if {@code keepDim}.
+     *
+     * @throws IllegalArgumentException if dimension {@code dim} has size 0
+     */
     public Tensor min(int dim, boolean keepDim) {
         return Reductions.min(this, dim, keepDim);
     }
@@ -812,6 +897,7 @@ public final class Tensor implements AutoCloseable {
         return Reductions.argmax(this, dim, keepDim);
     }
 
+    /** Index of the minimum along {@code dim}, as float values (exact below 2^24; {@code torch.argmin}). */
     public Tensor argmin(int dim, boolean keepDim) {
         return Reductions.argmin(this, dim, keepDim);
     }
@@ -876,16 +962,32 @@ public final class Tensor implements AutoCloseable {
         return Views.broadcastTo(this, op, arg, target);
     }
 
+    /**
+     * The shape that {@code a} and {@code b} broadcast to ({@code torch.broadcast_shapes}).
+     *
+     * @throws IllegalArgumentException naming {@code op} if they do not broadcast
+     */
     public static int[] broadcastShapes(String op, int[] a, int[] b) {
         return Shapes.broadcastShapes(op, a, b);
     }
 
+    /**
+     * Checks that this tensor has {@code rank} dimensions.
+     *
+     * @throws IllegalArgumentException naming {@code op} and argument {@code arg} if not
+     */
     public void requireRank(String op, String arg, int rank) {
         if (shape.length != rank) {
             throw new IllegalArgumentException(op + ": argument '" + arg + "' must be " + rank + "-D, got shape " + Arrays.toString(shape));
         }
     }
 
+    /**
+     * Checks that this tensor is open and has exactly the shape {@code expected}.
+     *
+     * @throws IllegalArgumentException naming {@code op} and argument {@code arg} if not
+     * @throws IllegalStateException if the tensor was closed
+     */
     public void requireShape(String op, String arg, int... expected) {
         ensureOpen(op);
         if (!Arrays.equals(shape, expected)) {
@@ -902,6 +1004,11 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
+    /**
+     * Checks that {@code other} is on this tensor's device.
+     *
+     * @throws IllegalArgumentException naming {@code op} and argument {@code arg} if not
+     */
     public void requireSameDevice(String op, String arg, Tensor other) {
         if (!device().equals(other.device())) {
             throw new IllegalArgumentException(op + ": argument '" + arg + "' is on " + other.device() + ", expected "
@@ -909,10 +1016,12 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
+    /** The product of {@code shape}'s sizes (1 for an empty shape). */
     public static long numel(int[] shape) {
         return Shapes.numel(shape);
     }
 
+    /** Row-major strides for {@code shape}: the last dimension has stride 1. */
     public static int[] contiguousStrides(int[] shape) {
         return Shapes.contiguousStrides(shape);
     }

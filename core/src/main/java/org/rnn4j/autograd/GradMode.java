@@ -7,6 +7,9 @@ public final class GradMode {
     private GradMode() {
     }
 
+    /**
+     * Whether operations on this thread are recorded for autograd now ({@code torch.is_grad_enabled()}); true by default.
+     */
     public static boolean isEnabled() {
         return ENABLED.get()[0];
     }
@@ -16,6 +19,9 @@ public final class GradMode {
         return set(false);
     }
 
+    /**
+     * Enables recording until the handle is closed, also inside a {@link #noGrad()} block ({@code torch.enable_grad()}).
+     */
     public static Guard enableGrad() {
         return set(true);
     }
@@ -27,6 +33,11 @@ public final class GradMode {
         return new Guard(previous);
     }
 
+    /**
+     * Handle returned by {@link #noGrad()} and {@link #enableGrad()}: closing it restores the mode that was
+     * in force before. Close guards in reverse order of opening, on the thread that opened them
+     * (try-with-resources does both).
+     */
     public static final class Guard implements AutoCloseable {
         private final boolean previous;
 

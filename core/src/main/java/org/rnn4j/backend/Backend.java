@@ -37,6 +37,7 @@ public interface Backend {
      */
     boolean isAvailable();
 
+    /** Why {@link #isAvailable()} is false (for logs and errors); empty by default. */
     default String unavailableReason() {
         return "";
     }
@@ -68,8 +69,10 @@ public interface Backend {
 
     // ---- elementwise ---------------------------------------------------------------------
 
+    /** out = op(x) elementwise. */
     void unary(UnaryOp op, View out, View x);
 
+    /** out = op(a, b) elementwise; {@code a} and {@code b} come broadcast to out's shape (stride-0 dimensions). */
     void binary(BinaryOp op, View out, View a, View b);
 
     /** out = op(a, scalar). */

@@ -14,7 +14,9 @@ import org.rnn4j.Device;
  * current thread, which is how tests run the same code on two backends.
  */
 public final class Backends {
+    /** System property naming the backend to force ({@code -Drnn4j.backend=NAME}, see {@link Backend#name()}). */
     public static final String PROPERTY = "rnn4j.backend";
+    /** Environment variable naming the backend to force, read when {@link #PROPERTY} is absent. */
     public static final String ENV = "RNN4J_BACKEND";
 
     private static volatile List<Backend> all;

@@ -2,9 +2,30 @@ package org.rnn4j.backend;
 
 /** Elementwise binary operations. Codes are shared with native kernels: do not reorder. */
 public enum BinaryOp {
-    ADD(0), SUB(1), MUL(2), DIV(3), MAX(4), MIN(5), POW(6),
-    /** Comparisons give 1 or 0. */
-    GT(7), GE(8), LT(9), LE(10), EQ(11),
+    /** a + b. */
+    ADD(0),
+    /** a - b. */
+    SUB(1),
+    /** a * b. */
+    MUL(2),
+    /** a / b. */
+    DIV(3),
+    /** The larger of a and b. */
+    MAX(4),
+    /** The smaller of a and b. */
+    MIN(5),
+    /** a to the power b. */
+    POW(6),
+    /** 1 where a &gt; b, else 0 (comparisons give 1 or 0). */
+    GT(7),
+    /** 1 where a &gt;= b, else 0. */
+    GE(8),
+    /** 1 where a &lt; b, else 0. */
+    LT(9),
+    /** 1 where a &lt;= b, else 0. */
+    LE(10),
+    /** 1 where a == b, else 0. */
+    EQ(11),
     /** b - a, so that scalar - tensor works with {@link Backend#binaryScalar}. */
     RSUB(12),
     /** b / a, for scalar / tensor. */

@@ -30,7 +30,7 @@ public enum CellKind {
     }
 
     /**
-     * Floats per packed row of the saved-activation workspace (see {@link RnnLayerArgs#workspace}):
+     * Floats per packed row of the saved-activation workspace (the {@link RnnBuffer#WS} buffer):
      * RNN: h (H). LSTM: i,f,g,o after activation (4H), c (H), and with projection the
      * unprojected h = o*tanh(c) (H). GRU: r, z, n after activation and W_hn h + b_hn (4H).
      */

@@ -16,7 +16,12 @@ public record OptimizerStep(Kind kind, float lr, float momentum, float dampening
                             boolean first) {
     /** The update rule; {@link #code()} is the native {@code rnn4j::OptimCode}, checked at load. */
     public enum Kind {
-        SGD(0), ADAM(1), ADAMW(2);
+        /** SGD with optional momentum, dampening, Nesterov and L2 weight decay ({@code torch.optim.SGD}). */
+        SGD(0),
+        /** Adam with L2 weight decay added to the gradient ({@code torch.optim.Adam}). */
+        ADAM(1),
+        /** Adam with decoupled weight decay ({@code torch.optim.AdamW}). */
+        ADAMW(2);
 
         private final int code;
 
@@ -24,6 +29,7 @@ public record OptimizerStep(Kind kind, float lr, float momentum, float dampening
             this.code = code;
         }
 
+        /** The native code ({@code rnn4j::OptimCode}). */
         public int code() {
             return code;
         }

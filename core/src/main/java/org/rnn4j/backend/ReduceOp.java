@@ -2,7 +2,16 @@ package org.rnn4j.backend;
 
 /** Reductions over one dimension. Codes are shared with native kernels: do not reorder. */
 public enum ReduceOp {
-    SUM(0), MAX(1), MIN(2), ARGMAX(3), ARGMIN(4);
+    /** Sum. */
+    SUM(0),
+    /** Maximum. */
+    MAX(1),
+    /** Minimum. */
+    MIN(2),
+    /** Index of the maximum. */
+    ARGMAX(3),
+    /** Index of the minimum. */
+    ARGMIN(4);
 
     private final int code;
 

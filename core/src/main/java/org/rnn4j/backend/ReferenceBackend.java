@@ -9,8 +9,10 @@ import org.rnn4j.Device;
  * Accumulations run in double where that makes the oracle more accurate than the kernels.
  */
 public final class ReferenceBackend implements Backend {
+    /** The instance {@link Backends} registers (the backend has no fields). */
     public static final ReferenceBackend INSTANCE = new ReferenceBackend();
 
+    /** Creates a reference backend; {@link #INSTANCE} serves where one is enough. */
     public ReferenceBackend() {
     }
 

@@ -13,32 +13,54 @@ package org.rnn4j.backend;
  */
 public enum RnnBuffer {
     // forward inputs and parameters
+    /** x: the packed input (S, I). */
     X(0, Rows.S, Cols.I, Use.ALWAYS),
+    /** h0: the initial hidden state (N, R). */
     H0(1, Rows.N, Cols.R, Use.ALWAYS),
+    /** c0: the initial LSTM cell state (N, H). */
     C0(2, Rows.N, Cols.H, Use.LSTM),
+    /** w_ih: input-hidden weights (GH, I), PyTorch's {@code weight_ih_l{k}}. */
     W_IH(3, Rows.GH, Cols.I, Use.ALWAYS),
+    /** w_hh: hidden-hidden weights (GH, R), PyTorch's {@code weight_hh_l{k}}. */
     W_HH(4, Rows.GH, Cols.R, Use.ALWAYS),
+    /** b_ih: input-hidden bias (GH), or null for bias=False. */
     B_IH(5, Rows.GH, Cols.VECTOR, Use.OPTIONAL),
+    /** b_hh: hidden-hidden bias (GH), or null for bias=False. */
     B_HH(6, Rows.GH, Cols.VECTOR, Use.OPTIONAL),
+    /** w_hr: the LSTM projection weights (P, H), PyTorch's {@code weight_hr_l{k}}. */
     W_HR(7, Rows.P, Cols.H, Use.PROJ),
     // forward outputs
+    /** y: the packed output (S, R): each row the layer's output h (projected when P &gt; 0) after that row's step. */
     Y(8, Rows.S, Cols.R, Use.ALWAYS),
+    /** h_n: the final hidden state of each sequence (N, R). */
     H_N(9, Rows.N, Cols.R, Use.ALWAYS),
+    /** c_n: the final LSTM cell state of each sequence (N, H). */
     C_N(10, Rows.N, Cols.H, Use.LSTM),
     /** Saved activations: written by forward when present (training), read by backward. */
     WS(11, Rows.S, Cols.W, Use.BACKWARD_REQUIRED),
     // backward inputs (absent gradients are zero)
+    /** dy: gradient of the loss with respect to y (S, R). */
     DY(12, Rows.S, Cols.R, Use.BACKWARD_REQUIRED),
+    /** dh_n: gradient with respect to h_n (N, R); null is zero. */
     DH_N(13, Rows.N, Cols.R, Use.BACKWARD),
+    /** dc_n: gradient with respect to c_n (N, H); null is zero. */
     DC_N(14, Rows.N, Cols.H, Use.BACKWARD_LSTM),
     // backward outputs: dx and parameter gradients accumulate (+=), dh0/dc0 are assigned (=)
+    /** dx: gradient with respect to x (S, I), accumulated (+=). */
     DX(15, Rows.S, Cols.I, Use.BACKWARD),
+    /** dh0: gradient with respect to h0 (N, R), assigned (=). */
     DH0(16, Rows.N, Cols.R, Use.BACKWARD),
+    /** dc0: gradient with respect to c0 (N, H), assigned (=). */
     DC0(17, Rows.N, Cols.H, Use.BACKWARD_LSTM),
+    /** dw_ih: gradient of w_ih (GH, I), accumulated (+=). */
     DW_IH(18, Rows.GH, Cols.I, Use.BACKWARD),
+    /** dw_hh: gradient of w_hh (GH, R), accumulated (+=). */
     DW_HH(19, Rows.GH, Cols.R, Use.BACKWARD),
+    /** db_ih: gradient of b_ih (GH), accumulated (+=); used only when b_ih is given. */
     DB_IH(20, Rows.GH, Cols.VECTOR, Use.BACKWARD_IF_B_IH),
+    /** db_hh: gradient of b_hh (GH), accumulated (+=); used only when b_hh is given. */
     DB_HH(21, Rows.GH, Cols.VECTOR, Use.BACKWARD_IF_B_HH),
+    /** dw_hr: gradient of w_hr (P, H), accumulated (+=). */
     DW_HR(22, Rows.P, Cols.H, Use.BACKWARD_PROJ);
 
     /** Number of buffers per direction (the native RNN_NUM_SLOTS). */

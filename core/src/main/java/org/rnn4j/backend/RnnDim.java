@@ -5,7 +5,16 @@ package org.rnn4j.backend;
  * numbers of the native {@code rnn4j::RnnDim} (checked against it when the library loads).
  */
 public enum RnnDim {
-    KIND(0), REVERSE(1), INPUT(2), HIDDEN(3), PROJ(4);
+    /** The {@link CellKind#code()} of the cell. */
+    KIND(0),
+    /** 1 for the reverse direction, else 0. */
+    REVERSE(1),
+    /** Input size I. */
+    INPUT(2),
+    /** Hidden size H. */
+    HIDDEN(3),
+    /** LSTM projection size P, 0 for none. */
+    PROJ(4);
 
     /** Ints per direction (the native RNN_NUM_DIMS). */
     public static final int COUNT = values().length;

@@ -17,17 +17,22 @@ import java.util.Arrays;
  * layer add into one dx), dh0/dc0 are assigned (=).
  */
 public final class RnnLayerArgs {
+    /** The cell kind. */
     public CellKind kind;
+    /** True for the reverse direction (steps run from T-1 down to 0). */
     public boolean reverse;
     /** (T) rows active at each step; non-increasing, positive. */
     public int[] batchSizes;
+    /** Input size I. */
     public int inputSize;
+    /** Hidden size H. */
     public int hiddenSize;
     /** LSTM projection size, 0 for none. */
     public int projSize;
 
     private final View[] buffers = new View[RnnBuffer.COUNT];
 
+    /** The view set for buffer {@code b}, or null if absent. */
     public View get(RnnBuffer b) {
         return buffers[b.ordinal()];
     }
@@ -38,14 +43,17 @@ public final class RnnLayerArgs {
         return this;
     }
 
+    /** Number of time steps T: the length of {@link #batchSizes}. */
     public int steps() {
         return batchSizes.length;
     }
 
+    /** Batch size N: {@code batchSizes[0]}, the rows active at the first step. */
     public int batch() {
         return batchSizes[0];
     }
 
+    /** Packed rows S: the sum of {@link #batchSizes}. */
     public int rows() {
         int s = 0;
         for (int b : batchSizes) {
@@ -54,6 +62,7 @@ public final class RnnLayerArgs {
         return s;
     }
 
+    /** R: {@link #projSize} if above 0, else {@link #hiddenSize}. */
     public int outputSize() {
         return projSize > 0 ? projSize : hiddenSize;
     }

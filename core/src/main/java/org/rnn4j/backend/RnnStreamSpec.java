@@ -28,6 +28,13 @@ public record RnnStreamSpec(CellKind kind, int inputSize, int hiddenSize, int pr
                             float[][] wIh, float[][] wHh, float[][] bIh, float[][] bHh, float[][] wHr,
                             int headOut, float[] headW, float[] headB) {
 
+    /**
+     * Checks the sizes and that every array has its layout's length.
+     *
+     * @throws IllegalArgumentException if a size is out of range (input, hidden and layer count at
+     *     least 1, projection and head sizes not negative), a projection is given for a cell other than
+     *     LSTM, or an array is missing or of the wrong length
+     */
     public RnnStreamSpec {
         if (kind == null || inputSize < 1 || hiddenSize < 1 || numLayers < 1 || projSize < 0 || headOut < 0) {
             throw new IllegalArgumentException("RnnStreamSpec: bad sizes");

@@ -21,19 +21,23 @@ public abstract class Storage {
     private final Device device;
     private final AtomicInteger refs = new AtomicInteger(0);
 
+    /** Storage for {@code numel} floats on {@code device}, with no holders yet. */
     protected Storage(long numel, Device device) {
         this.numel = numel;
         this.device = device;
     }
 
+    /** Capacity in float elements. */
     public final long numel() {
         return numel;
     }
 
+    /** The device that holds the memory. */
     public final Device device() {
         return device;
     }
 
+    /** Whether the memory was freed (the holder count reached -1); a freed storage is never usable again. */
     public final boolean isFreed() {
         return refs.get() == FREED;
     }

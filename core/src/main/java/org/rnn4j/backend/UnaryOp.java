@@ -2,7 +2,28 @@ package org.rnn4j.backend;
 
 /** Elementwise unary operations. Codes are shared with native kernels: do not reorder. */
 public enum UnaryOp {
-    NEG(0), EXP(1), LOG(2), TANH(3), SIGMOID(4), RELU(5), SQRT(6), ABS(7), SQUARE(8), RECIPROCAL(9), SIGN(10),
+    /** -x. */
+    NEG(0),
+    /** e^x. */
+    EXP(1),
+    /** Natural logarithm. */
+    LOG(2),
+    /** Hyperbolic tangent. */
+    TANH(3),
+    /** 1 / (1 + e^-x). */
+    SIGMOID(4),
+    /** max(x, 0). */
+    RELU(5),
+    /** Square root. */
+    SQRT(6),
+    /** |x|. */
+    ABS(7),
+    /** x * x. */
+    SQUARE(8),
+    /** 1 / x. */
+    RECIPROCAL(9),
+    /** -1, 0 or 1 by the sign of x. */
+    SIGN(10),
     /** 1 where x > 0 else 0 (relu's derivative). */
     STEP(11);
 

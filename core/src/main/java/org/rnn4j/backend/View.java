@@ -99,10 +99,12 @@ public final class View {
         return of(storage, offset, shape, st);
     }
 
+    /** The storage the view addresses. */
     public Storage storage() {
         return storage;
     }
 
+    /** The device of the storage. */
     public Device device() {
         return storage.device();
     }
@@ -112,14 +114,17 @@ public final class View {
         return offset;
     }
 
+    /** The rank: number of dimensions. */
     public int dim() {
         return shape.length;
     }
 
+    /** The size of dimension {@code d} (0-based, no negative indexing). */
     public int size(int d) {
         return shape[d];
     }
 
+    /** The stride of dimension {@code d} in elements (0 for a broadcast dimension). */
     public int stride(int d) {
         return strides[d];
     }
@@ -134,6 +139,7 @@ public final class View {
         return strides.clone();
     }
 
+    /** Number of elements: the product of the shape. */
     public long numel() {
         return numel;
     }

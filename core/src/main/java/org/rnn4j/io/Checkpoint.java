@@ -49,8 +49,11 @@ import org.rnn4j.Tensor;
  * field) still load, without the hash check.
  */
 public final class Checkpoint {
+    /** Name of the model's state dict file in the checkpoint folder. */
     public static final String MODEL_FILE = "model.safetensors";
+    /** Name of the optimizer's tensor state file (absent in a weights-only checkpoint). */
     public static final String OPTIMIZER_FILE = "optimizer.safetensors";
+    /** Name of the manifest and metadata file, written last. */
     public static final String JSON_FILE = "checkpoint.json";
     /** The {@code format} this class writes. */
     public static final int FORMAT = 2;

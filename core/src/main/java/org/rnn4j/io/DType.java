@@ -7,15 +7,25 @@ package org.rnn4j.io;
  * {@link IntTensor}s, exactly.
  */
 public enum DType {
+    /** 64-bit float ({@code torch.float64}); loads as float32, rounded to nearest. */
     F64("F64", "DoubleStorage", 8, true),
+    /** 32-bit float ({@code torch.float32}). */
     F32("F32", "FloatStorage", 4, true),
+    /** 16-bit IEEE half float ({@code torch.float16}); loads as float32 exactly. */
     F16("F16", "HalfStorage", 2, true),
+    /** 16-bit brain float ({@code torch.bfloat16}); loads as float32 exactly. */
     BF16("BF16", "BFloat16Storage", 2, true),
+    /** 64-bit signed integer ({@code torch.int64}). */
     I64("I64", "LongStorage", 8, false),
+    /** 32-bit signed integer ({@code torch.int32}). */
     I32("I32", "IntStorage", 4, false),
+    /** 16-bit signed integer ({@code torch.int16}). */
     I16("I16", "ShortStorage", 2, false),
+    /** 8-bit signed integer ({@code torch.int8}). */
     I8("I8", "CharStorage", 1, false),
+    /** 8-bit unsigned integer ({@code torch.uint8}). */
     U8("U8", "ByteStorage", 1, false),
+    /** Boolean, one byte per element, values 0 and 1 ({@code torch.bool}). */
     BOOL("BOOL", "BoolStorage", 1, false);
 
     private final String safetensorsName;

@@ -76,18 +76,22 @@ public final class IntTensor {
         }
     }
 
+    /** The element type: an integer or boolean dtype. */
     public DType dtype() {
         return dtype;
     }
 
+    /** The shape (a copy). */
     public int[] shape() {
         return shape.clone();
     }
 
+    /** The rank: number of dimensions. */
     public int dim() {
         return shape.length;
     }
 
+    /** Number of elements. */
     public int numel() {
         return values.length;
     }

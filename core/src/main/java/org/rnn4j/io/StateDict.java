@@ -62,7 +62,7 @@ public final class StateDict implements AutoCloseable {
     /**
      * Reads {@code path} in whichever accepted format it is, told by its first bytes: a zip
      * ({@code PK\x03\x04}) is a {@code torch.save} archive, anything whose 8-byte header length
-     * is followed by {@code '{'} is safetensors; anything else is an {@link IOException} saying
+     * is followed by an opening brace is safetensors; anything else is an {@link IOException} saying
      * which formats are accepted.
      */
     public static StateDict read(Path path) throws IOException {
@@ -130,6 +130,7 @@ public final class StateDict implements AutoCloseable {
 
     // ---- contents ---------------------------------------------------------------------
 
+    /** The format of the file this state dict was read from. */
     public Format format() {
         return format;
     }
@@ -139,10 +140,12 @@ public final class StateDict implements AutoCloseable {
         return Collections.unmodifiableSet(entries.keySet());
     }
 
+    /** Whether there is an entry named {@code name} (float or integer). */
     public boolean contains(String name) {
         return entries.containsKey(name);
     }
 
+    /** Number of entries. */
     public int size() {
         return entries.size();
     }

@@ -47,8 +47,11 @@ import org.rnn4j.Tensor;
  * message saying to re-save the file.
  */
 public final class TorchFiles {
+    /** Most zip entries an archive may have. */
     public static final int MAX_ENTRIES = 100_000;
+    /** Most bytes the archive's pickle ({@code data.pkl}) may have: 32 MiB. */
     public static final int MAX_PICKLE_BYTES = 32 << 20;
+    /** How many times the elements the file stores the tensors together may materialise (plus 2^20). */
     public static final int MAX_EXPANSION = 16;
 
     private TorchFiles() {

@@ -8,10 +8,20 @@ public final class Dropout extends Module implements Layer {
     private final float p;
     private final Generator gen;
 
+    /**
+     * torch.nn.Dropout(p), the masks drawn from the default generator.
+     *
+     * @throws IllegalArgumentException if {@code p} is not in [0, 1]
+     */
     public Dropout(float p) {
         this(p, Generator.defaultGenerator());
     }
 
+    /**
+     * torch.nn.Dropout(p), the masks drawn from {@code gen}.
+     *
+     * @throws IllegalArgumentException if {@code p} is not in [0, 1] or {@code gen} is null
+     */
     public Dropout(float p, Generator gen) {
         checkP(p);
         if (gen == null) {

@@ -58,6 +58,7 @@ public final class Embedding extends Module implements Layer {
         }));
     }
 
+    /** The embedding table parameter (V, E). */
     public Tensor weight() {
         return weight;
     }

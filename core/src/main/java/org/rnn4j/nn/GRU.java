@@ -14,6 +14,11 @@ public final class GRU extends RNNBase {
         super(CellKind.GRU, b);
     }
 
+    /**
+     * Single-layer GRU, torch.nn.GRU(input_size, hidden_size), everything else at PyTorch's defaults.
+     *
+     * @throws IllegalArgumentException if a size is below 1
+     */
     public GRU(int inputSize, int hiddenSize) {
         this(builder().inputSize(inputSize).hiddenSize(hiddenSize).validated());
     }
@@ -26,6 +31,7 @@ public final class GRU extends RNNBase {
         this(builder().inputSize(inputSize).hiddenSize(hiddenSize).numLayers(numLayers).validated());
     }
 
+    /** A builder with PyTorch's defaults; input and hidden size must be set. */
     public static Builder builder() {
         return new Builder();
     }
@@ -43,6 +49,7 @@ public final class GRU extends RNNBase {
         return forwardPacked(input, h0, null);
     }
 
+    /** Builder for {@link GRU}: the shared settings of {@link RNNBase.Builder}. */
     public static final class Builder extends RNNBase.Builder<Builder, GRU> {
         /** Rejected: projections are LSTM only (PyTorch raises too). */
         @Override

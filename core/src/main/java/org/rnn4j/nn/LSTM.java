@@ -14,6 +14,11 @@ public final class LSTM extends RNNBase {
         super(CellKind.LSTM, b);
     }
 
+    /**
+     * Single-layer LSTM, torch.nn.LSTM(input_size, hidden_size), everything else at PyTorch's defaults.
+     *
+     * @throws IllegalArgumentException if a size is below 1
+     */
     public LSTM(int inputSize, int hiddenSize) {
         this(builder().inputSize(inputSize).hiddenSize(hiddenSize).validated());
     }
@@ -26,6 +31,7 @@ public final class LSTM extends RNNBase {
         this(builder().inputSize(inputSize).hiddenSize(hiddenSize).numLayers(numLayers).validated());
     }
 
+    /** A builder with PyTorch's defaults; input and hidden size must be set. */
     public static Builder builder() {
         return new Builder();
     }
@@ -44,6 +50,7 @@ public final class LSTM extends RNNBase {
         return forwardPacked(input, h0, c0);
     }
 
+    /** Builder for {@link LSTM}: the shared settings of {@link RNNBase.Builder} and {@link Builder#projSize(int)}. */
     public static final class Builder extends RNNBase.Builder<Builder, LSTM> {
         /** Size of the projected hidden state H_out (0 = none); must be below hidden_size. */
         @Override

@@ -17,10 +17,16 @@ public final class LSTMCell extends RNNCellBase {
         }
     }
 
+    /** A cell with biases, weights from the default generator (torch.nn.LSTMCell(input_size, hidden_size)). */
     public LSTMCell(int inputSize, int hiddenSize) {
         this(inputSize, hiddenSize, true, Generator.defaultGenerator());
     }
 
+    /**
+     * torch.nn.LSTMCell(input_size, hidden_size, bias), the weights drawn from {@code gen}.
+     *
+     * @throws IllegalArgumentException if a size is below 1 or {@code gen} is null
+     */
     public LSTMCell(int inputSize, int hiddenSize, boolean bias, Generator gen) {
         super(CellKind.LSTM, inputSize, hiddenSize, bias, gen);
     }
@@ -31,6 +37,7 @@ public final class LSTMCell extends RNNCellBase {
         return new State(r.h(), r.c());
     }
 
+    /** One step from a zero state: {@code forward(input, null, null)}. */
     public State forward(Tensor input) {
         return forward(input, null, null);
     }

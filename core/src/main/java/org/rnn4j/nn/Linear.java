@@ -11,6 +11,11 @@ public final class Linear extends Module implements Layer {
     private final Tensor weight;
     private final Tensor bias;
 
+    /**
+     * torch.nn.Linear(in_features, out_features): with a bias, weights from the default generator.
+     *
+     * @throws IllegalArgumentException if a size is below 1
+     */
     public Linear(int inFeatures, int outFeatures) {
         this(inFeatures, outFeatures, true, Generator.defaultGenerator());
     }
@@ -38,10 +43,12 @@ public final class Linear extends Module implements Layer {
         }
     }
 
+    /** The weight parameter (out_features, in_features). */
     public Tensor weight() {
         return weight;
     }
 
+    /** The bias parameter (out_features), or null without a bias. */
     public Tensor bias() {
         return bias;
     }

@@ -52,6 +52,12 @@ public abstract class Module implements AutoCloseable, org.rnn4j.io.ModelState {
         return value;
     }
 
+    /**
+     * Registers {@code module} as child {@code name}: its parameters appear under {@code name.} in
+     * {@link #namedParameters()}, and train/eval mode reaches it. Returns {@code module}.
+     *
+     * @throws IllegalArgumentException if {@code name} is already a parameter or child of this module
+     */
     protected <M extends Module> M registerModule(String name, M module) {
         if (params.containsKey(name) || children.containsKey(name)) {
             throw new IllegalArgumentException("registerModule: name '" + name + "' already used");
@@ -92,10 +98,12 @@ public abstract class Module implements AutoCloseable, org.rnn4j.io.ModelState {
         }
     }
 
+    /** Every parameter, recursively, in registration order ({@code module.parameters()}); a new list. */
     public List<Tensor> parameters() {
         return new ArrayList<>(namedParameters().values());
     }
 
+    /** The direct children by name, in registration order (an unmodifiable view). */
     public Map<String, Module> namedChildren() {
         return java.util.Collections.unmodifiableMap(children);
     }
@@ -109,14 +117,17 @@ public abstract class Module implements AutoCloseable, org.rnn4j.io.ModelState {
         return this;
     }
 
+    /** Training mode here and in every child ({@code module.train()}); returns this. */
     public Module train() {
         return train(true);
     }
 
+    /** Evaluation mode here and in every child ({@code module.eval()}): dropout off; returns this. */
     public Module eval() {
         return train(false);
     }
 
+    /** Whether this module is in training mode (the default; {@code module.training}). */
     public boolean isTraining() {
         return training;
     }

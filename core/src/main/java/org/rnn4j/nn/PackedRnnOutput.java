@@ -11,6 +11,7 @@ import org.rnn4j.nn.rnn.PackedSequence;
  * {@link RNNBase#forward(PackedSequence, State)}.
  */
 public record PackedRnnOutput(PackedSequence output, Tensor hN, Tensor cN) {
+    /** The packed output and the final state split into {@code hN} and {@code cN}. */
     public PackedRnnOutput(PackedSequence output, State state) {
         this(output, state.h(), state.c());
     }

@@ -11,6 +11,7 @@ public final class RNN extends RNNBase {
         super(b.nonlinearity, b);
     }
 
+    /** A builder with PyTorch's defaults; input and hidden size must be set. */
     public static Builder builder() {
         return new Builder();
     }
@@ -28,6 +29,7 @@ public final class RNN extends RNNBase {
         this(builder().inputSize(inputSize).hiddenSize(hiddenSize).numLayers(numLayers).validated());
     }
 
+    /** The activation: "tanh" or "relu" (PyTorch's {@code nonlinearity}). */
     public String nonlinearity() {
         return kind == CellKind.RNN_RELU ? "relu" : "tanh";
     }
@@ -53,6 +55,9 @@ public final class RNN extends RNNBase {
         return kind == CellKind.RNN_RELU ? s.substring(0, s.length() - 1) + ", nonlinearity='relu')" : s;
     }
 
+    /**
+     * Builder for {@link RNN}: the shared settings of {@link RNNBase.Builder} and {@link Builder#nonlinearity(String)}.
+     */
     public static final class Builder extends RNNBase.Builder<Builder, RNN> {
         private CellKind nonlinearity = CellKind.RNN_TANH;
 

@@ -24,19 +24,39 @@ import org.rnn4j.nn.rnn.PackedSequence;
  * one chain. Dimension letters: see {@link org.rnn4j.nn} (L, N, H_in, H_cell, H_out, D, G, S).
  */
 public abstract class RNNBase extends Module {
+    /** The cell kind: fixes the gate count G and the step's formula. */
     protected final CellKind kind;
+    /** H_in: features per input step ({@code input_size}). */
     protected final int inputSize;
+    /** H_cell: features of the hidden (and LSTM cell) state ({@code hidden_size}). */
     protected final int hiddenSize;
+    /** Stacked layers ({@code num_layers}). */
     protected final int numLayers;
+    /** Whether the layers have the biases b_ih and b_hh ({@code bias}). */
     protected final boolean bias;
+    /**
+     * Whether batched input and output are (N, L, *) instead of (L, N, *) ({@code batch_first}; the state is not affected).
+     */
     protected final boolean batchFirst;
+    /** Probability of zeroing an element of each layer's output but the last's, in training only ({@code dropout}). */
     protected final float dropout;
+    /** Whether each layer also runs a reverse direction (D = 2; {@code bidirectional}). */
     protected final boolean bidirectional;
+    /** LSTM projection size H_out, 0 for none ({@code proj_size}). */
     protected final int projSize;
     private final Generator generator;
     /** [layer][direction] */
     private final RecurrentOp.Weights[][] weights;
 
+    /**
+     * Creates the layer from a validated builder and registers its parameters {@code weight_ih_l{k}},
+     * {@code weight_hh_l{k}}, optionally {@code bias_ih_l{k}}, {@code bias_hh_l{k}} and
+     * {@code weight_hr_l{k}} (suffix {@code _reverse} for the reverse direction), each drawn uniformly
+     * from (-1/sqrt(H_cell), 1/sqrt(H_cell)) with the builder's generator, like PyTorch's initialisation.
+     *
+     * @throws IllegalArgumentException if a weight or the state of one sequence would be too large
+     *     ({@link org.rnn4j.Shape#MAX_NUMEL}), checked before anything is allocated
+     */
     protected RNNBase(CellKind kind, Builder<?, ?> b) {
         this.kind = kind;
         this.inputSize = b.inputSize;
@@ -97,34 +117,42 @@ public abstract class RNNBase extends Module {
         return registerParameter(name, owned(() -> Tensor.uniform(generator, -k, k, shape)));
     }
 
+    /** H_in ({@code input_size}). */
     public int inputSize() {
         return inputSize;
     }
 
+    /** H_cell ({@code hidden_size}). */
     public int hiddenSize() {
         return hiddenSize;
     }
 
+    /** Number of stacked layers ({@code num_layers}). */
     public int numLayers() {
         return numLayers;
     }
 
+    /** Whether each layer runs both directions ({@code bidirectional}). */
     public boolean bidirectional() {
         return bidirectional;
     }
 
+    /** Whether batched input and output are (N, L, *) ({@code batch_first}). */
     public boolean batchFirst() {
         return batchFirst;
     }
 
+    /** LSTM projection size, 0 for none ({@code proj_size}). */
     public int projSize() {
         return projSize;
     }
 
+    /** Dropout probability between layers ({@code dropout}). */
     public float dropout() {
         return dropout;
     }
 
+    /** Whether the layers have biases ({@code bias}). */
     public boolean hasBias() {
         return bias;
     }
@@ -139,6 +167,7 @@ public abstract class RNNBase extends Module {
         return projSize > 0 ? projSize : hiddenSize;
     }
 
+    /** The name used in error messages and {@link #toString()}: the simple class name. */
     protected String name() {
         return getClass().getSimpleName();
     }
@@ -411,46 +440,66 @@ public abstract class RNNBase extends Module {
     /** Builder with PyTorch's defaults; {@link #build()} validates and names the bad value. */
     @SuppressWarnings("unchecked")
     public abstract static class Builder<B extends Builder<B, M>, M extends RNNBase> {
+        /** H_in; -1 until set, which {@link #validate} rejects. */
         protected int inputSize = -1;
+        /** H_cell; -1 until set, which {@link #validate} rejects. */
         protected int hiddenSize = -1;
+        /** Stacked layers; default 1. */
         protected int numLayers = 1;
+        /** Whether to have biases; default true. */
         protected boolean bias = true;
+        /** Batch-first input and output; default false. */
         protected boolean batchFirst;
+        /** Dropout between layers; default 0. */
         protected float dropout;
+        /** Both directions; default false. */
         protected boolean bidirectional;
+        /** LSTM projection size; default 0 (none). */
         protected int projSize;
+        /** Generator for the initial weights and dropout masks; default {@link Generator#defaultGenerator()}. */
         protected Generator generator = Generator.defaultGenerator();
 
+        /** Sets H_in ({@code input_size}, required, at least 1); returns this builder. */
         public B inputSize(int v) {
             inputSize = v;
             return (B) this;
         }
 
+        /** Sets H_cell ({@code hidden_size}, required, at least 1); returns this builder. */
         public B hiddenSize(int v) {
             hiddenSize = v;
             return (B) this;
         }
 
+        /** Sets the number of stacked layers ({@code num_layers}, at least 1, default 1); returns this builder. */
         public B numLayers(int v) {
             numLayers = v;
             return (B) this;
         }
 
+        /** Sets whether the layers have biases ({@code bias}, default true); returns this builder. */
         public B bias(boolean v) {
             bias = v;
             return (B) this;
         }
 
+        /** Sets batch-first input and output ({@code batch_first}, default false); returns this builder. */
         public B batchFirst(boolean v) {
             batchFirst = v;
             return (B) this;
         }
 
+        /**
+         * Sets the dropout probability between layers ({@code dropout}, in [0, 1], default 0); returns this builder.
+         */
         public B dropout(float v) {
             dropout = v;
             return (B) this;
         }
 
+        /**
+         * Sets whether each layer runs both directions ({@code bidirectional}, default false); returns this builder.
+         */
         public B bidirectional(boolean v) {
             bidirectional = v;
             return (B) this;
@@ -471,6 +520,12 @@ public abstract class RNNBase extends Module {
             return (B) this;
         }
 
+        /**
+         * Checks the settings, PyTorch's messages prefixed with {@code name}.
+         *
+         * @throws IllegalArgumentException if input_size, hidden_size or num_layers is below 1, dropout
+         *     is outside [0, 1], or proj_size is negative or not below hidden_size
+         */
         protected void validate(String name) {
             if (inputSize < 1) {
                 throw new IllegalArgumentException(name + ": input_size must be >= 1, got " + inputSize);
@@ -495,6 +550,11 @@ public abstract class RNNBase extends Module {
             }
         }
 
+        /**
+         * Validates the settings and creates the layer.
+         *
+         * @throws IllegalArgumentException naming the first bad setting
+         */
         public abstract M build();
     }
 }

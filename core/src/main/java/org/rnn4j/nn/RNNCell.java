@@ -6,6 +6,7 @@ import org.rnn4j.backend.CellKind;
 
 /** h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu), torch.nn.RNNCell. */
 public final class RNNCell extends RNNCellBase {
+    /** A tanh cell with biases, weights from the default generator (torch.nn.RNNCell(input_size, hidden_size)). */
     public RNNCell(int inputSize, int hiddenSize) {
         this(inputSize, hiddenSize, true, "tanh", Generator.defaultGenerator());
     }
@@ -29,6 +30,7 @@ public final class RNNCell extends RNNCellBase {
         return step(input, hx, null).h();
     }
 
+    /** One step from a zero state: {@code forward(input, null)}. */
     public Tensor forward(Tensor input) {
         return forward(input, (Tensor) null);
     }

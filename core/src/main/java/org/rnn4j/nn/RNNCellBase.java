@@ -14,12 +14,22 @@ import org.rnn4j.backend.CellKind;
  * full layers (one step, all rows active), so cells can be unrolled by hand and differentiated.
  */
 public abstract class RNNCellBase extends Module {
+    /** The cell kind: fixes the gate count G and the step's formula. */
     protected final CellKind kind;
+    /** H_in ({@code input_size}). */
     protected final int inputSize;
+    /** H_cell ({@code hidden_size}). */
     protected final int hiddenSize;
+    /** Whether the cell has the biases b_ih and b_hh ({@code bias}). */
     protected final boolean bias;
     private final RecurrentOp.Weights[] weights;
 
+    /**
+     * Creates the cell and registers its parameters, drawn uniformly from (-1/sqrt(H_cell), 1/sqrt(H_cell)) with {@code gen}.
+     *
+     * @throws IllegalArgumentException if a size is below 1, {@code gen} is null, or a weight would be
+     *     too large ({@link Shape#MAX_NUMEL}), checked before anything is allocated
+     */
     protected RNNCellBase(CellKind kind, int inputSize, int hiddenSize, boolean bias, Generator gen) {
         String name = getClass().getSimpleName();
         if (inputSize < 1) {
@@ -54,10 +64,12 @@ public abstract class RNNCellBase extends Module {
         }
     }
 
+    /** H_in ({@code input_size}). */
     public int inputSize() {
         return inputSize;
     }
 
+    /** H_cell ({@code hidden_size}). */
     public int hiddenSize() {
         return hiddenSize;
     }

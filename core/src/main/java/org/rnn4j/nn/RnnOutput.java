@@ -10,6 +10,7 @@ import org.rnn4j.Tensor;
  * {@link RNNBase#forward(Tensor, State)}.
  */
 public record RnnOutput(Tensor output, Tensor hN, Tensor cN) {
+    /** The output and the final state split into {@code hN} and {@code cN}. */
     public RnnOutput(Tensor output, State state) {
         this(output, state.h(), state.c());
     }

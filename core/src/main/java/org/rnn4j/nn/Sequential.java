@@ -8,12 +8,22 @@ import org.rnn4j.Tensor;
 public final class Sequential extends Module implements Layer {
     private final List<Layer> layers = new ArrayList<>();
 
+    /**
+     * A sequence of {@code layers}, added in order with {@link #add(Layer)}.
+     *
+     * @throws IllegalArgumentException if a layer is not a {@link Module}
+     */
     public Sequential(Layer... layers) {
         for (Layer l : layers) {
             add(l);
         }
     }
 
+    /**
+     * Appends {@code layer} as the next child (named by its index); returns this.
+     *
+     * @throws IllegalArgumentException if the layer is not a {@link Module}
+     */
     public Sequential add(Layer layer) {
         if (!(layer instanceof Module m)) {
             throw new IllegalArgumentException("Sequential.add: layer " + layer + " is not a Module");

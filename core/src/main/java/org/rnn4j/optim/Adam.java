@@ -21,6 +21,7 @@ public final class Adam extends AdamBase {
         this(builder(params).lr(lr).validate("Adam"));
     }
 
+    /** A builder for an Adam over {@code params}, with PyTorch's defaults. */
     public static Builder builder(List<Tensor> params) {
         return new Builder(params);
     }
@@ -31,6 +32,11 @@ public final class Adam extends AdamBase {
             super(params, 0);
         }
 
+        /**
+         * Validates the settings with PyTorch's rules and creates the optimizer.
+         *
+         * @throws IllegalArgumentException naming the first bad setting
+         */
         public Adam build() {
             return new Adam(validate("Adam"));
         }

@@ -26,18 +26,22 @@ public abstract class AdamBase extends Optimizer {
         this.weightDecay = c.weightDecay;
     }
 
+    /** The decay rate of the first-moment average (PyTorch's {@code betas[0]}). */
     public double beta1() {
         return beta1;
     }
 
+    /** The decay rate of the second-moment average (PyTorch's {@code betas[1]}). */
     public double beta2() {
         return beta2;
     }
 
+    /** The term added to the denominator for numerical stability ({@code eps}). */
     public double eps() {
         return eps;
     }
 
+    /** The weight decay: an L2 term for {@link Adam}, decoupled shrinking for {@link AdamW}. */
     public double weightDecay() {
         return weightDecay;
     }
@@ -113,6 +117,7 @@ public abstract class AdamBase extends Optimizer {
             return (B) this;
         }
 
+        /** Sets the learning rate ({@code lr}, finite and at least 0, default 1e-3); returns this builder. */
         public B lr(double lr) {
             this.lr = lr;
             return self();
@@ -125,11 +130,15 @@ public abstract class AdamBase extends Optimizer {
             return self();
         }
 
+        /** Sets {@code eps} (finite and at least 0, default 1e-8); returns this builder. */
         public B eps(double eps) {
             this.eps = eps;
             return self();
         }
 
+        /**
+         * Sets the weight decay ({@code weight_decay}, finite and at least 0; the default is the optimizer's); returns this builder.
+         */
         public B weightDecay(double weightDecay) {
             this.weightDecay = weightDecay;
             return self();

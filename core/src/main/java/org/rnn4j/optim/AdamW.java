@@ -18,6 +18,7 @@ public final class AdamW extends AdamBase {
         this(builder(params).lr(lr).validate("AdamW"));
     }
 
+    /** A builder for an AdamW over {@code params}, with PyTorch's defaults. */
     public static Builder builder(List<Tensor> params) {
         return new Builder(params);
     }
@@ -28,6 +29,11 @@ public final class AdamW extends AdamBase {
             super(params, 1e-2);
         }
 
+        /**
+         * Validates the settings with PyTorch's rules and creates the optimizer.
+         *
+         * @throws IllegalArgumentException naming the first bad setting
+         */
         public AdamW build() {
             return new AdamW(validate("AdamW"));
         }

@@ -15,6 +15,12 @@ public final class CosineAnnealingLR extends LRScheduler {
         this(optimizer, tMax, 0.0);
     }
 
+    /**
+     * torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max, eta_min); performs the initial step.
+     *
+     * @throws IllegalArgumentException if {@code tMax} is not positive or {@code etaMin} is negative
+     *     or not finite
+     */
     public CosineAnnealingLR(Optimizer optimizer, int tMax, double etaMin) {
         super(optimizer);
         if (tMax <= 0) {

@@ -8,11 +8,18 @@ package org.rnn4j.optim;
  * Call {@code optimizer.step()} before {@code scheduler.step()}, as in PyTorch.
  */
 public abstract class LRScheduler {
+    /** The optimizer whose learning rate this scheduler sets. */
     protected final Optimizer optimizer;
+    /** The optimizer's learning rate when the scheduler was created (PyTorch's {@code base_lrs[0]}). */
     protected final double baseLr;
     private int lastEpoch = -1;
     private double lastLr;
 
+    /**
+     * Takes the optimizer's current learning rate as the base; the subclass constructor must end with {@link #initialStep()}.
+     *
+     * @throws IllegalArgumentException if {@code optimizer} is null
+     */
     protected LRScheduler(Optimizer optimizer) {
         if (optimizer == null) {
             throw new IllegalArgumentException(getClass().getSimpleName() + ": optimizer is null");
@@ -48,6 +55,7 @@ public abstract class LRScheduler {
         return lastEpoch;
     }
 
+    /** The base learning rate (the optimizer's when the scheduler was created). */
     public double baseLr() {
         return baseLr;
     }

@@ -146,6 +146,7 @@ public abstract class Optimizer implements AutoCloseable, org.rnn4j.io.Optimizer
         return false;
     }
 
+    /** The optimizer's name, as error messages give it ({@code "SGD"}, {@code "Adam"}, {@code "AdamW"}). */
     public final String name() {
         return name;
     }
@@ -155,6 +156,7 @@ public abstract class Optimizer implements AutoCloseable, org.rnn4j.io.Optimizer
         return params;
     }
 
+    /** The learning rate the next step uses (PyTorch's {@code param_groups[0]["lr"]}). */
     public final double getLr() {
         return lr;
     }

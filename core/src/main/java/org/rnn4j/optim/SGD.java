@@ -33,22 +33,27 @@ public final class SGD extends Optimizer {
         this(builder(params).lr(lr).validate());
     }
 
+    /** A builder for an SGD over {@code params}, with PyTorch's defaults. */
     public static Builder builder(List<Tensor> params) {
         return new Builder(params);
     }
 
+    /** The momentum factor (0: none). */
     public double momentum() {
         return momentum;
     }
 
+    /** The dampening applied to the gradient in the momentum buffer. */
     public double dampening() {
         return dampening;
     }
 
+    /** Whether Nesterov momentum is used. */
     public boolean nesterov() {
         return nesterov;
     }
 
+    /** The L2 penalty added to the gradient as {@code weightDecay * p}. */
     public double weightDecay() {
         return weightDecay;
     }
@@ -110,26 +115,33 @@ public final class SGD extends Optimizer {
             this.params = params;
         }
 
+        /** Sets the learning rate ({@code lr}, finite and at least 0, default 1e-3); returns this builder. */
         public Builder lr(double lr) {
             this.lr = lr;
             return this;
         }
 
+        /** Sets the momentum factor ({@code momentum}, finite and at least 0, default 0); returns this builder. */
         public Builder momentum(double momentum) {
             this.momentum = momentum;
             return this;
         }
 
+        /** Sets the dampening for momentum ({@code dampening}, finite, default 0); returns this builder. */
         public Builder dampening(double dampening) {
             this.dampening = dampening;
             return this;
         }
 
+        /**
+         * Enables Nesterov momentum ({@code nesterov}, default false; needs a momentum and zero dampening); returns this builder.
+         */
         public Builder nesterov(boolean nesterov) {
             this.nesterov = nesterov;
             return this;
         }
 
+        /** Sets the L2 penalty ({@code weight_decay}, finite and at least 0, default 0); returns this builder. */
         public Builder weightDecay(double weightDecay) {
             this.weightDecay = weightDecay;
             return this;
@@ -156,6 +168,11 @@ public final class SGD extends Optimizer {
             return this;
         }
 
+        /**
+         * Validates the settings with PyTorch's rules and creates the optimizer.
+         *
+         * @throws IllegalArgumentException naming the first bad setting
+         */
         public SGD build() {
             return new SGD(validate());
         }

@@ -10,6 +10,12 @@ public final class StepLR extends LRScheduler {
         this(optimizer, stepSize, 0.1);
     }
 
+    /**
+     * torch.optim.lr_scheduler.StepLR(optimizer, step_size, gamma); performs the initial step.
+     *
+     * @throws IllegalArgumentException if {@code stepSize} is not positive or {@code gamma} is
+     *     negative or not finite
+     */
     public StepLR(Optimizer optimizer, int stepSize, double gamma) {
         super(optimizer);
         if (stepSize <= 0) {

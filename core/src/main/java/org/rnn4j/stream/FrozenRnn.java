@@ -158,18 +158,22 @@ public final class FrozenRnn implements AutoCloseable {
         return sf;
     }
 
+    /** The cell kind of every layer. */
     public CellKind kind() {
         return spec.kind();
     }
 
+    /** L: number of stacked layers. */
     public int numLayers() {
         return spec.numLayers();
     }
 
+    /** H: hidden size of every layer. */
     public int hiddenSize() {
         return spec.hiddenSize();
     }
 
+    /** P: LSTM projection size, 0 for none. */
     public int projSize() {
         return spec.projSize();
     }
@@ -179,6 +183,7 @@ public final class FrozenRnn implements AutoCloseable {
         return spec.layerOutputSize();
     }
 
+    /** The linear head's out_features, 0 without a head. */
     public int headOut() {
         return spec.headOut();
     }
@@ -206,6 +211,7 @@ public final class FrozenRnn implements AutoCloseable {
         return summary + " on " + kernel.describe();
     }
 
+    /** The backend whose stream kernel runs the model. */
     public Backend backend() {
         return backend;
     }
@@ -377,6 +383,7 @@ public final class FrozenRnn implements AutoCloseable {
         inflight.decrementAndGet();
     }
 
+    /** Whether {@link #close()} was called. */
     public boolean isClosed() {
         return closed;
     }

@@ -100,6 +100,7 @@ public final class MicroBatcher implements AutoCloseable {
         this.dispatcher.start();
     }
 
+    /** A builder for a micro-batcher over {@code model}, with the defaults listed on {@link Builder}'s setters. */
     public static Builder builder(FrozenRnn model) {
         return new Builder(model);
     }
@@ -172,10 +173,12 @@ public final class MicroBatcher implements AutoCloseable {
         return stepped.get();
     }
 
+    /** Most requests in one batched call. */
     public int maxBatch() {
         return maxBatch;
     }
 
+    /** Longest a batch waits for more requests after its first arrived. */
     public Duration maxWait() {
         return Duration.ofNanos(maxWaitNanos);
     }
@@ -378,6 +381,7 @@ public final class MicroBatcher implements AutoCloseable {
         }
     }
 
+    /** Whether the dispatcher loop has ended: after {@link #close()}, {@link #shutdownNow()} or an error in the dispatcher. */
     public boolean isTerminated() {
         return terminated;
     }
@@ -446,11 +450,17 @@ public final class MicroBatcher implements AutoCloseable {
         /** Fewest requests a helper thread is given. */
         public static final int MIN_ROWS_PER_THREAD = 8;
 
+        /** Name of the dispatcher thread (default {@code "rnn4j-microbatcher"}); returns this builder. */
         public Builder threadName(String v) {
             threadName = v;
             return this;
         }
 
+        /**
+         * Creates the micro-batcher and starts its dispatcher thread.
+         *
+         * @throws IllegalStateException if the model is closed
+         */
         public MicroBatcher build() {
             model.ensureOpen("MicroBatcher");
             return new MicroBatcher(this);

@@ -214,6 +214,7 @@ public final class StreamState implements AutoCloseable {
                 + (head > 0 ? " + Linear(out=" + head + ((flags & 2) == 0 ? ", bias=False" : "") + ")" : "");
     }
 
+    /** Whether {@link #close()} was called. */
     public boolean isClosed() {
         return closed;
     }

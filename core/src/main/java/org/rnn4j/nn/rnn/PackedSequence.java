@@ -152,6 +152,7 @@ public final class PackedSequence implements AutoCloseable {
         return new PackedSequence(data.to(device), batchSizes, sortedIndices, unsortedIndices);
     }
 
+    /** The device of {@link #data()}. */
     public Device device() {
         return data.device();
     }
