@@ -856,6 +856,13 @@ OPTIM_CASES = [
     ("adam_wd_betas_eps", "Adam", dict(lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
     ("adamw", "AdamW", dict(lr=0.01, weight_decay=0.05)),
     ("adamw_betas", "AdamW", dict(lr=0.003, betas=(0.5, 0.9), eps=1e-7, weight_decay=0.2)),
+    # RMSprop (not fused in rnn4j: Optimizer.apply with tensor ops); "rmsprop" keeps every default
+    ("rmsprop", "RMSprop", dict()),
+    ("rmsprop_momentum", "RMSprop", dict(lr=0.005, momentum=0.9)),
+    ("rmsprop_centered", "RMSprop", dict(lr=0.003, alpha=0.9, centered=True)),
+    ("rmsprop_wd", "RMSprop", dict(lr=0.01, weight_decay=0.1, eps=1e-6)),
+    ("rmsprop_centered_momentum_wd", "RMSprop", dict(lr=0.002, alpha=0.95, momentum=0.5, centered=True,
+                                                     weight_decay=0.05)),
 ]
 OPTIM_SHAPES = [(4, 3), (5,), (2, 3, 2)]
 OPTIM_STEPS = 6
@@ -877,6 +884,13 @@ def gen_optim(fx):
             o.step()
             for j, p in enumerate(params):
                 t.append((f"param.{j}.after{k}", p.detach().clone()))
+        if opt == "RMSprop":
+            # the final buffers under rnn4j's state-dict keys (state.<i>.<PyTorch key>; 'step' is
+            # OPTIM_STEPS for every parameter)
+            for j, p in enumerate(params):
+                for key, v in o.state[p].items():
+                    if key != "step":
+                        t.append((f"state.{j}.{key}", v.detach().clone()))
         meta = {"optimizer": opt, "steps": OPTIM_STEPS, "num_params": len(params), "seed": seed,
                 "compute_dtype": "float64"}
         for k, v in kw.items():

@@ -1,10 +1,12 @@
 package org.rnn4j.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.rnn4j.testing.TensorAssert.assertClose;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -17,15 +19,20 @@ import org.rnn4j.optim.AdamBase;
 import org.rnn4j.optim.AdamW;
 import org.rnn4j.optim.GradClip;
 import org.rnn4j.optim.Optimizer;
+import org.rnn4j.optim.RMSprop;
 import org.rnn4j.optim.SGD;
 import org.rnn4j.testing.FixtureFile;
 
 /**
  * Optimizers and gradient clipping against PyTorch (fixtures/optim, tools/gen_fixtures.py
  * gen_optim): SGD with momentum, dampening, Nesterov and weight decay, Adam with weight decay and
- * its own betas/eps, AdamW; six steps on three parameters with PyTorch's gradients, the
- * parameters compared after every step; clip_grad_norm_ with norm types 2, 1 and inf (clipping
- * and not) and clip_grad_value_. On every CPU backend (the update is one fused native call).
+ * its own betas/eps, AdamW, RMSprop (defaults, momentum, centered, weight decay and all
+ * together); six steps on three parameters with PyTorch's gradients, the parameters compared
+ * after every step; clip_grad_norm_ with norm types 2, 1 and inf (clipping and not) and
+ * clip_grad_value_. On every CPU backend (SGD/Adam/AdamW: one fused native call; RMSprop: tensor
+ * ops through Optimizer.apply). RMSprop also goes through a state-dict round trip after the
+ * third step (a fresh optimizer continues from the loaded state and must still match PyTorch)
+ * and its final buffers are compared with PyTorch's optimizer state.
  * Tolerance 1e-5 relative + 1e-6 absolute: PyTorch ran in float64 from the stored values.
  */
 class OptimizerFixtureTest {
@@ -80,8 +87,34 @@ class OptimizerFixtureTest {
         return switch (opt) {
             case "Adam" -> adamLike(Adam.builder(params), fx).build();
             case "AdamW" -> adamLike(AdamW.builder(params), fx).build();
+            case "RMSprop" -> rmsprop(fx, params);
             default -> throw new AssertionError("unknown optimizer in fixture: " + opt);
         };
+    }
+
+    /** RMSprop: what the fixture gives; the builder's (PyTorch's) defaults otherwise. */
+    private static RMSprop rmsprop(FixtureFile fx, List<Tensor> params) {
+        RMSprop.Builder b = RMSprop.builder(params);
+        Map<String, String> m = fx.metadata();
+        if (m.containsKey("lr")) {
+            b.lr(num(fx, "lr"));
+        }
+        if (m.containsKey("alpha")) {
+            b.alpha(num(fx, "alpha"));
+        }
+        if (m.containsKey("eps")) {
+            b.eps(num(fx, "eps"));
+        }
+        if (m.containsKey("weight_decay")) {
+            b.weightDecay(num(fx, "weight_decay"));
+        }
+        if (m.containsKey("momentum")) {
+            b.momentum(num(fx, "momentum"));
+        }
+        if (m.containsKey("centered")) {
+            b.centered(Boolean.parseBoolean(fx.meta("centered")));
+        }
+        return b.build();
     }
 
     /** Adam / AdamW: what the fixture gives; the builder's (PyTorch's) defaults otherwise. */
@@ -107,8 +140,17 @@ class OptimizerFixtureTest {
         for (int j = 0; j < n; j++) {
             params.add(fx.get("param." + j).copy().requiresGrad(true));
         }
-        try (Optimizer opt = build(fx, params)) {
+        boolean roundTrip = fx.meta("optimizer").equals("RMSprop");
+        Optimizer opt = build(fx, params);
+        try {
             for (int k = 0; k < steps; k++) {
+                if (roundTrip && k == 3) {
+                    // save mid-training, continue with a fresh optimizer loaded from the state
+                    Optimizer next = build(fx, params);
+                    next.loadStateDict(opt.stateDict(), opt.scalarState());
+                    opt.close();
+                    opt = next;
+                }
                 for (int j = 0; j < n; j++) {
                     params.get(j).setGrad(fx.get("grad." + j + ".step" + k).copy());
                 }
@@ -118,6 +160,24 @@ class OptimizerFixtureTest {
                             name + " param " + j + " after step " + (k + 1) + " (" + opt + ")");
                 }
             }
+            if (roundTrip) {
+                Map<String, Tensor> state = opt.stateDict();
+                Map<String, String> scalars = opt.scalarState();
+                int buffers = 0;
+                for (String key : fx.tensors().keySet()) {
+                    if (key.startsWith("state.")) {
+                        buffers++;
+                        assertTrue(state.containsKey(key), name + ": no " + key + " in " + state.keySet());
+                        assertClose(state.get(key), fx.get(key), RTOL, ATOL, name + " " + key);
+                    }
+                }
+                assertEquals(buffers, state.size(), name + " state keys " + state.keySet());
+                for (int j = 0; j < n; j++) {
+                    assertEquals(Integer.toString(steps), scalars.get("state." + j + ".step"), name + " step of " + j);
+                }
+            }
+        } finally {
+            opt.close();
         }
     }
 

@@ -17,11 +17,35 @@ import org.rnn4j.backend.OptimizerStep;
 /**
  * Base of the optimizers ({@code torch.optim.Optimizer} with a single parameter group).
  *
- * <p>{@link #step()} makes one fused {@link org.rnn4j.backend.Backend#optimizerStep} call per
- * parameter that has a gradient; parameters whose gradient is null are skipped and their state
- * (including Adam's step count) does not advance, as in PyTorch. State buffers are created on a
- * parameter's first step, outside any {@link Scope}, so a per-step scope does not free them;
- * they live until {@link #close()}.
+ * <p>{@link #step()} updates every parameter that has a gradient; parameters whose gradient is
+ * null are skipped and their state (including Adam's step count) does not advance, as in PyTorch.
+ * An optimizer updates either through one fused {@link org.rnn4j.backend.Backend#optimizerStep}
+ * call per group of parameters sharing a step count (SGD, Adam, AdamW: {@link #update} returns
+ * the kernel's settings), or parameter by parameter with public tensor ops ({@link #apply}).
+ * State buffers are created on a parameter's first step, outside any {@link Scope}, so a
+ * per-step scope does not free them; they live until {@link #close()}.
+ *
+ * <p><b>How to add an optimizer.</b> No backend or native change is needed:
+ * <ol>
+ *   <li>Extend Optimizer; pass the constructor PyTorch's names of the per-parameter state
+ *       buffers (e.g. {@code "square_avg"}). Each is created zero-filled, shaped like its
+ *       parameter, on the parameter's first update (unless {@link #usesState()} says not yet),
+ *       and is what {@link #stateDict()}, {@link #loadStateDict} and checkpoints save and
+ *       restore, under {@code state.<i>.<name>}.</li>
+ *   <li>Leave {@link #update} returning null (its default: "not fused") and override
+ *       {@link #apply}: update {@code param} in place ({@link Tensor#addInPlace},
+ *       {@link Tensor#mulInPlace}, {@link Tensor#copyFrom}) from {@code grad} and the
+ *       {@code state} buffers (also updated in place), using any public tensor op for the
+ *       arithmetic. It runs under {@link GradMode#noGrad()} in a scope of its own, so
+ *       temporaries are freed after each parameter; it must not modify {@code grad}, replace
+ *       buffers or keep references to temporaries.</li>
+ *   <li>Override {@link #savesStep()} if the step count belongs to the saved state (PyTorch's
+ *       {@code state['step']}), and implement {@link #hyperParameters()} and
+ *       {@link #prepareHyperParameters} for {@link #scalarState()} / {@link #loadStateDict}.</li>
+ * </ol>
+ * The base class does the rest as for the fused optimizers: it holds every gradient for the
+ * step, checks them all (open, same shape and device as the parameter) before any state
+ * changes, allocates the buffers and counts the steps. {@link RMSprop} is written this way.
  *
  * <p><b>Threads.</b> An optimizer is not thread-safe: one training loop drives it, from one
  * thread at a time (successive steps may come from different threads when the caller orders
@@ -82,8 +106,31 @@ public abstract class Optimizer implements AutoCloseable, org.rnn4j.io.Optimizer
         setLr(lr);
     }
 
-    /** The fused update for parameter {@code i} at its {@code step}-th update (1-based). */
-    protected abstract OptimizerStep update(int i, long step, boolean first);
+    /**
+     * The fused update for parameter {@code i} at its {@code step}-th update (1-based), shared by
+     * every parameter with the same step count, device and {@code first}; or null (the default):
+     * not fused, {@link #apply} updates each parameter instead.
+     */
+    protected OptimizerStep update(int i, long step, boolean first) {
+        return null;
+    }
+
+    /**
+     * The update of parameter {@code i} with tensor ops, for optimizers whose {@link #update}
+     * returns null: writes {@code param} (and the {@code state} buffers) in place. Called under
+     * {@link GradMode#noGrad()} inside a {@link Scope} closed afterwards, once per parameter that
+     * has a gradient, after every gradient was checked and the state allocated.
+     *
+     * @param param the parameter, contiguous, updated in place
+     * @param grad its gradient (same shape and device; possibly a non-contiguous view): read only
+     * @param state the buffers in the order of the constructor's state names (zero-filled at the
+     *     first update; null entries while {@link #usesState()} is false). A copy of the array:
+     *     update the tensors in place, do not replace them
+     * @param step the 1-based update count of this parameter, this update included
+     */
+    protected void apply(int i, Tensor param, Tensor grad, Tensor[] state, long step) {
+        throw new UnsupportedOperationException(name + ": update() returned null (not fused) but apply() is not overridden");
+    }
 
     /** Hyper-parameters other than lr, as strings, for {@link #scalarState()}. */
     protected abstract Map<String, String> hyperParameters();
@@ -191,7 +238,8 @@ public abstract class Optimizer implements AutoCloseable, org.rnn4j.io.Optimizer
 
     /**
      * One update of every parameter that has a gradient: one fused backend call for all the
-     * parameters that share a step count (normally all of them).
+     * parameters that share a step count (normally all of them), or one {@link #apply} per
+     * parameter for an optimizer that is not fused.
      */
     public void step() {
         ensureOpen("step");
@@ -240,6 +288,16 @@ public abstract class Optimizer implements AutoCloseable, org.rnn4j.io.Optimizer
             }
             for (Map.Entry<Group, List<Integer>> e : groups.entrySet()) {
                 List<Integer> group = e.getValue();
+                OptimizerStep fused = update(group.get(0), steps[group.get(0)], e.getKey().first());
+                if (fused == null) {
+                    for (int i : group) {
+                        Tensor p = params.get(i);
+                        try (Scope perParam = Scope.open()) {   // frees each parameter's temporaries
+                            apply(i, p, p.grad(), state[i].clone(), steps[i]);
+                        }
+                    }
+                    continue;
+                }
                 int n = group.size();
                 Tensor[] ps = new Tensor[n];
                 Tensor[] gs = new Tensor[n];
@@ -261,7 +319,7 @@ public abstract class Optimizer implements AutoCloseable, org.rnn4j.io.Optimizer
                 }
                 int i0 = group.get(0);
                 try (Pins pins = new Pins()) {
-                    ps[0].backend().optimizerStep(update(i0, steps[i0], e.getKey().first()), Tensor.pin(pins, ps),
+                    ps[0].backend().optimizerStep(fused, Tensor.pin(pins, ps),
                             Tensor.pin(pins, gs), hasS1 ? Tensor.pin(pins, s1) : null, hasS2 ? Tensor.pin(pins, s2) : null);
                 }
             }

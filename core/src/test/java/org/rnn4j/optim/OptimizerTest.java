@@ -225,13 +225,14 @@ class OptimizerTest {
     @Test
     void stateDictRoundTripContinuesIdentically() {
         Generator gen = new Generator(11);
-        for (String kind : new String[] {"SGD", "Adam", "AdamW"}) {
+        for (String kind : new String[] {"SGD", "Adam", "AdamW", "RMSprop"}) {
             try (Scope s = Scope.open()) {
                 Tensor a = Tensor.randn(gen, 2, 3).requiresGrad(true);
                 Tensor b = Tensor.randn(gen, 4).requiresGrad(true);
                 Function<List<Tensor>, Optimizer> make = switch (kind) {
                     case "SGD" -> ps -> SGD.builder(ps).lr(0.1).momentum(0.9).build();
                     case "Adam" -> ps -> Adam.builder(ps).lr(0.01).build();
+                    case "RMSprop" -> ps -> RMSprop.builder(ps).lr(0.01).momentum(0.9).centered(true).build();
                     default -> ps -> AdamW.builder(ps).lr(0.01).build();
                 };
                 Optimizer first = make.apply(List.of(a, b));
@@ -246,7 +247,8 @@ class OptimizerTest {
                 if (!kind.equals("SGD")) {
                     assertEquals("3", scalars.get("state.0.step"));
                     assertEquals("1", scalars.get("state.1.step"));
-                    assertTrue(tensors.containsKey("state.1.exp_avg_sq"), tensors.keySet().toString());
+                    String last = kind.equals("RMSprop") ? "state.1.grad_avg" : "state.1.exp_avg_sq";
+                    assertTrue(tensors.containsKey(last), tensors.keySet().toString());
                 } else {
                     assertTrue(tensors.containsKey("state.0.momentum_buffer"), tensors.keySet().toString());
                 }
