@@ -64,26 +64,32 @@ public final class RMSprop extends Optimizer {
         this(builder(params).lr(lr).validate());
     }
 
+    /** A builder over {@code params} with PyTorch's defaults (lr 0.01, alpha 0.99, eps 1e-8, no weight decay, momentum or centering). */
     public static Builder builder(List<Tensor> params) {
         return new Builder(params);
     }
 
+    /** Smoothing constant of the running average of squared gradients. */
     public double alpha() {
         return alpha;
     }
 
+    /** Term added to the denominator for numerical stability. */
     public double eps() {
         return eps;
     }
 
+    /** L2 penalty added to the gradient ({@code grad + weightDecay * param}). */
     public double weightDecay() {
         return weightDecay;
     }
 
+    /** Momentum factor (0: none, and no {@code momentum_buffer}). */
     public double momentum() {
         return momentum;
     }
 
+    /** Whether the gradient is normalised by an estimate of its variance ({@code grad_avg} kept). */
     public boolean centered() {
         return centered;
     }
@@ -174,6 +180,7 @@ public final class RMSprop extends Optimizer {
             this.params = params;
         }
 
+        /** Learning rate, finite and >= 0 (default 0.01). */
         public Builder lr(double lr) {
             this.lr = lr;
             return this;
@@ -185,16 +192,19 @@ public final class RMSprop extends Optimizer {
             return this;
         }
 
+        /** Denominator term, finite and >= 0 (default 1e-8). */
         public Builder eps(double eps) {
             this.eps = eps;
             return this;
         }
 
+        /** L2 penalty, finite and >= 0 (default 0). */
         public Builder weightDecay(double weightDecay) {
             this.weightDecay = weightDecay;
             return this;
         }
 
+        /** Momentum factor, finite and >= 0 (default 0). */
         public Builder momentum(double momentum) {
             this.momentum = momentum;
             return this;
@@ -230,6 +240,7 @@ public final class RMSprop extends Optimizer {
             return this;
         }
 
+        /** The optimizer; every setting is validated here, by name. */
         public RMSprop build() {
             return new RMSprop(validate());
         }
