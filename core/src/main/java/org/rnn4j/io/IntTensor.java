@@ -15,6 +15,8 @@ public final class IntTensor {
     private final long[] values;
 
     /**
+     * An immutable integer tensor of {@code shape}.
+     *
      * @param dtype an integer or boolean dtype
      * @param values row-major values (copied), each in the range of {@code dtype}
      */

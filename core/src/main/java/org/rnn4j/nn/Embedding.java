@@ -26,6 +26,8 @@ public final class Embedding extends Module implements Layer {
     }
 
     /**
+     * An embedding table initialised from N(0, 1) drawn from {@code gen} (torch.nn.Embedding).
+     *
      * @param paddingIdx a row in [-V, V) (negative counts from the end) whose vector starts at zero
      *                   and gets no gradient, or {@link #NONE}
      */

@@ -11,7 +11,11 @@ public final class RNNCell extends RNNCellBase {
         this(inputSize, hiddenSize, true, "tanh", Generator.defaultGenerator());
     }
 
-    /** @param nonlinearity "tanh" or "relu" */
+    /**
+     * An Elman cell with every option (torch.nn.RNNCell).
+     *
+     * @param nonlinearity "tanh" or "relu"
+     */
     public RNNCell(int inputSize, int hiddenSize, boolean bias, String nonlinearity, Generator gen) {
         super(kindOf(nonlinearity), inputSize, hiddenSize, bias, gen);
     }

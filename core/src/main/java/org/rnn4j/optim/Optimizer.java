@@ -70,6 +70,9 @@ public abstract class Optimizer implements AutoCloseable, org.rnn4j.io.Optimizer
     private boolean closed;
 
     /**
+     * An optimizer of {@code params} (leaf tensors that require grad, contiguous, each once) at
+     * learning rate {@code lr}.
+     *
      * @param stateNames names of the per-parameter state buffers, PyTorch's keys
      *     ({@code momentum_buffer}; {@code exp_avg}, {@code exp_avg_sq})
      */
