@@ -15,6 +15,12 @@ are explicit, recorded, and the OpenBLAS one is fixed before torch is imported:
     env = describe(torch, args.torch_threads, blas)   # dict for every JSON line
 
 Without --blas-threads the OPENBLAS_NUM_THREADS of the environment is used, and must be set.
+
+The OpenBLAS kernels too: Debian's OpenBLAS 0.3.21 does not recognise newer CPUs (seen: Intel
+Xeon family 6 model 207) and falls back to its generic Prescott (SSE3) kernels, which halved
+PyTorch's speed there. When OPENBLAS_CORETYPE is unset and the library reports such a fallback
+core, the script is re-executed with the best core type the CPU's flags allow (SkylakeX with
+AVX-512, Haswell with AVX2); an explicit OPENBLAS_CORETYPE is always kept. Both are recorded.
 """
 import ctypes
 import os
@@ -32,6 +38,50 @@ def add_thread_args(parser):
                         help=f"OpenBLAS's thread count: sets {BLAS_ENV} and re-executes the script "
                              f"before torch is imported when it differs (default: {BLAS_ENV} of the "
                              "environment, which must then be set)")
+
+
+_FALLBACK_CORES = {"prescott", "core2", "katmai", "coppermine", "northwood", "banias", "atom", "unknown", ""}
+
+
+def _openblas_corename():
+    """The core the system OpenBLAS picks by itself (loaded here through ctypes), or None."""
+    import ctypes.util
+    for name in ("openblas", "openblasp", "blas"):
+        path = ctypes.util.find_library(name)
+        if not path:
+            continue
+        try:
+            lib = ctypes.CDLL(path)
+            f = lib.openblas_get_corename
+        except (OSError, AttributeError):
+            continue
+        f.restype = ctypes.c_char_p
+        return (f() or b"").decode().strip()
+    return None
+
+
+def _best_coretype():
+    """SkylakeX with AVX-512, Haswell with AVX2 + FMA, else None (from /proc/cpuinfo)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), [])
+    except OSError:
+        return None
+    if "avx512f" in flags and "avx512bw" in flags and "avx512vl" in flags:
+        return "SkylakeX"
+    if "avx2" in flags and "fma" in flags:
+        return "Haswell"
+    return None
+
+
+def _wanted_coretype():
+    """The OPENBLAS_CORETYPE to set, or None to leave the environment as it is."""
+    if os.environ.get("OPENBLAS_CORETYPE", "").strip():
+        return None
+    core = _openblas_corename()
+    if core is None or core.lower() not in _FALLBACK_CORES:
+        return None
+    return _best_coretype()
 
 
 def fix_blas_threads(args, prog=None):
@@ -54,11 +104,14 @@ def fix_blas_threads(args, prog=None):
         return n
     if args.blas_threads < 1:
         sys.exit(f"{prog}: --blas-threads must be >= 1")
-    if current != str(args.blas_threads):
+    coretype = None if os.environ.get(_REEXEC_MARK) else _wanted_coretype()
+    if current != str(args.blas_threads) or coretype:
         if "torch" in sys.modules or os.environ.get(_REEXEC_MARK):
             sys.exit(f"{prog}: could not set {BLAS_ENV}={args.blas_threads} before torch was loaded")
         env = dict(os.environ)
         env[BLAS_ENV] = str(args.blas_threads)
+        if coretype:
+            env["OPENBLAS_CORETYPE"] = coretype
         env[_REEXEC_MARK] = "1"
         sys.stdout.flush()
         sys.stderr.flush()
