@@ -113,12 +113,6 @@ public final class Memory {
         }
     }
 
-    /** For storage implementations: accounts for an allocation made without {@link #reserve} (never refused). */
-    public static void allocated(long bytes) {
-        long now = IN_USE.addAndGet(bytes);
-        PEAK.accumulateAndGet(now, Math::max);
-    }
-
     /** For storage implementations: accounts for a free. */
     public static void freed(long bytes) {
         IN_USE.addAndGet(-bytes);

@@ -172,10 +172,6 @@ public final class CudaBackend implements Backend {
         return new Strided(addr(op, arg, v), v.shape(), v.strides());
     }
 
-    private static void sameShape(String op, String arg, View out, View v) {
-        v.requireShapeOf(op, arg, out);
-    }
-
     /** Scratch device memory for one call, returned to the cache when closed. */
     private final class Scratch implements AutoCloseable {
         private final List<long[]> blocks = new ArrayList<>();
@@ -227,7 +223,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized void copy(View out, View src) {
-        sameShape("copy", "src", out, src);
+        src.requireShapeOf("copy", "src", out);
         on("copy", "out", out);
         on("copy", "src", src);
         Cuda c = ready("copy");
@@ -291,7 +287,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized void unary(UnaryOp op, View out, View x) {
-        sameShape("unary", "x", out, x);
+        x.requireShapeOf("unary", "x", out);
         on("unary", "out", out);
         on("unary", "x", x);
         Cuda c = ready("unary");
@@ -301,8 +297,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized void binary(BinaryOp op, View out, View a, View b) {
-        sameShape("binary", "a", out, a);
-        sameShape("binary", "b", out, b);
+        a.requireShapeOf("binary", "a", out);
+        b.requireShapeOf("binary", "b", out);
         on("binary", "out", out);
         on("binary", "a", a);
         on("binary", "b", b);
@@ -314,7 +310,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized void binaryScalar(BinaryOp op, View out, View a, float scalar) {
-        sameShape("binaryScalar", "a", out, a);
+        a.requireShapeOf("binaryScalar", "a", out);
         on("binaryScalar", "out", out);
         on("binaryScalar", "a", a);
         Cuda c = ready("binaryScalar");
@@ -325,8 +321,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized void addScaled(View out, View a, View b, float alpha) {
-        sameShape("addScaled", "a", out, a);
-        sameShape("addScaled", "b", out, b);
+        a.requireShapeOf("addScaled", "a", out);
+        b.requireShapeOf("addScaled", "b", out);
         on("addScaled", "out", out);
         on("addScaled", "a", a);
         on("addScaled", "b", b);
@@ -338,9 +334,9 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized void where(View out, View cond, View a, View b) {
-        sameShape("where", "cond", out, cond);
-        sameShape("where", "a", out, a);
-        sameShape("where", "b", out, b);
+        cond.requireShapeOf("where", "cond", out);
+        a.requireShapeOf("where", "a", out);
+        b.requireShapeOf("where", "b", out);
         on("where", "out", out);
         on("where", "cond", cond);
         on("where", "a", a);

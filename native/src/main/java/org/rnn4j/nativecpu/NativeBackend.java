@@ -272,28 +272,8 @@ public final class NativeBackend implements Backend {
     // ---- argument checks: each method's contract between its views (shapes that must agree,
     // contiguity, index ranges), before any native call; bounds were checked by the views ----
 
-    private static void sameShape(String op, String arg, View out, View t) {
-        if (!java.util.Arrays.equals(out.shape(), t.shape())) {
-            throw new IllegalArgumentException(op + ": argument '" + arg + "' expected shape "
-                    + java.util.Arrays.toString(out.shape()) + " (out's), got " + java.util.Arrays.toString(t.shape()));
-        }
-    }
 
-    private static void contiguous(String op, String arg, View t) {
-        if (t.numel() != 0 && !t.isContiguous()) {  // an empty view reads nothing, whatever its strides
-            throw new IllegalArgumentException(op + ": argument '" + arg + "' must be contiguous, got shape "
-                    + java.util.Arrays.toString(t.shape()) + " with strides " + java.util.Arrays.toString(t.strides()));
-        }
-    }
 
-    /** t is contiguous with exactly {@code numel} elements. */
-    private static void dense(String op, String arg, View t, long numel) {
-        contiguous(op, arg, t);
-        if (t.numel() != numel) {
-            throw new IllegalArgumentException(op + ": argument '" + arg + "' expected " + numel + " elements, got shape "
-                    + java.util.Arrays.toString(t.shape()) + " (" + t.numel() + ")");
-        }
-    }
 
     private static void nonNegative(String op, String what, long v) {
         if (v < 0) {
@@ -334,7 +314,7 @@ public final class NativeBackend implements Backend {
         if (out.numel() == 0) {
             return;
         }
-        sameShape("copy", "src", out, src);
+        src.requireShapeOf("copy", "src", out);
         boolean sameView = out.storage() == src.storage() && out.offset() == src.offset()
                 && java.util.Arrays.equals(out.strides(), src.strides());
         int overlap = out.storage() == src.storage() && !sameView ? 1 : 0;
@@ -388,7 +368,7 @@ public final class NativeBackend implements Backend {
         if (out.numel() == 0) {
             return;
         }
-        sameShape("unary", "x", out, x);
+        x.requireShapeOf("unary", "x", out);
         NativeKernels.unary(op.code(), out.dim(), out.shape(), strides(out, x), addr(out), addr(x));
     }
 
@@ -397,8 +377,8 @@ public final class NativeBackend implements Backend {
         if (out.numel() == 0) {
             return;
         }
-        sameShape("binary", "a", out, a);
-        sameShape("binary", "b", out, b);
+        a.requireShapeOf("binary", "a", out);
+        b.requireShapeOf("binary", "b", out);
         NativeKernels.binary(op.code(), out.dim(), out.shape(), strides(out, a, b), addr(out), addr(a), addr(b), 0f);
     }
 
@@ -407,7 +387,7 @@ public final class NativeBackend implements Backend {
         if (out.numel() == 0) {
             return;
         }
-        sameShape("binaryScalar", "a", out, a);
+        a.requireShapeOf("binaryScalar", "a", out);
         NativeKernels.binary(op.code(), out.dim(), out.shape(), strides(out, a), addr(out), addr(a), 0L, scalar);
     }
 
@@ -416,8 +396,8 @@ public final class NativeBackend implements Backend {
         if (out.numel() == 0) {
             return;
         }
-        sameShape("addScaled", "a", out, a);
-        sameShape("addScaled", "b", out, b);
+        a.requireShapeOf("addScaled", "a", out);
+        b.requireShapeOf("addScaled", "b", out);
         NativeKernels.add_scaled(out.dim(), out.shape(), strides(out, a, b), addr(out), addr(a), addr(b), alpha);
     }
 
@@ -426,9 +406,9 @@ public final class NativeBackend implements Backend {
         if (out.numel() == 0) {
             return;
         }
-        sameShape("where", "cond", out, cond);
-        sameShape("where", "a", out, a);
-        sameShape("where", "b", out, b);
+        cond.requireShapeOf("where", "cond", out);
+        a.requireShapeOf("where", "a", out);
+        b.requireShapeOf("where", "b", out);
         NativeKernels.where(out.dim(), out.shape(), strides(out, cond, a, b), addr(out), addr(cond), addr(a), addr(b));
     }
 
@@ -439,8 +419,8 @@ public final class NativeBackend implements Backend {
         nonNegative("reduce", "outer", outer);
         nonNegative("reduce", "n", n);
         nonNegative("reduce", "inner", inner);
-        dense("reduce", "x", x, (long) outer * n * inner);
-        dense("reduce", "out", out, (long) outer * inner);
+        x.requireDense("reduce", "x", (long) outer * n * inner);
+        out.requireDense("reduce", "out", (long) outer * inner);
         if ((long) outer * inner == 0) {
             return;
         }
@@ -459,8 +439,8 @@ public final class NativeBackend implements Backend {
         nonNegative("softmax", "outer", outer);
         nonNegative("softmax", "n", n);
         nonNegative("softmax", "inner", inner);
-        dense("softmax", "x", x, (long) outer * n * inner);
-        dense("softmax", "out", out, (long) outer * n * inner);
+        x.requireDense("softmax", "x", (long) outer * n * inner);
+        out.requireDense("softmax", "out", (long) outer * n * inner);
         if ((long) outer * n * inner == 0) {
             return;
         }
@@ -471,7 +451,7 @@ public final class NativeBackend implements Backend {
 
     @Override
     public double sumAll(View x) {
-        contiguous("sumAll", "x", x);
+        x.requireContiguous("sumAll", "x");
         double sum = x.numel() == 0 ? 0.0 : NativeKernels.sum_all(addr(x), x.numel());
         return sum;
     }
@@ -483,7 +463,7 @@ public final class NativeBackend implements Backend {
         for (int i = 0; i < xs.length; i++) {
             n[i] = xs[i].numel();
             if (n[i] != 0) {
-                contiguous("sumSquares/scale", "xs[" + i + "]", xs[i]);
+                xs[i].requireContiguous("sumSquares/scale", "xs[" + i + "]");
             }
             a[i] = n[i] == 0 ? 0 : addr(xs[i]);
         }
@@ -498,7 +478,7 @@ public final class NativeBackend implements Backend {
         for (int i = 0; i < xs.length; i++) {
             n[i] = xs[i].numel();
             if (n[i] != 0) {
-                contiguous("sumSquares/scale", "xs[" + i + "]", xs[i]);
+                xs[i].requireContiguous("sumSquares/scale", "xs[" + i + "]");
             }
             a[i] = n[i] == 0 ? 0 : addr(xs[i]);
         }
@@ -527,8 +507,8 @@ public final class NativeBackend implements Backend {
         nonNegative("indexSelect", "outer", outer);
         nonNegative("indexSelect", "inner", inner);
         indices("indexSelect", idx, idx.length, n);
-        dense("indexSelect", "x", x, (long) outer * n * inner);
-        dense("indexSelect", "out", out, (long) outer * idx.length * inner);
+        x.requireDense("indexSelect", "x", (long) outer * n * inner);
+        out.requireDense("indexSelect", "out", (long) outer * idx.length * inner);
         if ((long) outer * idx.length * inner == 0) {
             return;
         }
@@ -540,8 +520,8 @@ public final class NativeBackend implements Backend {
         nonNegative("indexAdd", "outer", outer);
         nonNegative("indexAdd", "inner", inner);
         indices("indexAdd", idx, idx.length, n);
-        dense("indexAdd", "out", out, (long) outer * n * inner);
-        dense("indexAdd", "g", g, (long) outer * idx.length * inner);
+        out.requireDense("indexAdd", "out", (long) outer * n * inner);
+        g.requireDense("indexAdd", "g", (long) outer * idx.length * inner);
         if ((long) outer * idx.length * inner == 0) {
             return;
         }
@@ -554,8 +534,8 @@ public final class NativeBackend implements Backend {
         nonNegative("gather", "inner", inner);
         nonNegative("gather", "m", m);
         indices("gather", idx, (long) outer * m * inner, n);
-        dense("gather", "x", x, (long) outer * n * inner);
-        dense("gather", "out", out, (long) outer * m * inner);
+        x.requireDense("gather", "x", (long) outer * n * inner);
+        out.requireDense("gather", "out", (long) outer * m * inner);
         if ((long) outer * m * inner == 0) {
             return;
         }
@@ -568,8 +548,8 @@ public final class NativeBackend implements Backend {
         nonNegative("scatterAdd", "inner", inner);
         nonNegative("scatterAdd", "m", m);
         indices("scatterAdd", idx, (long) outer * m * inner, n);
-        dense("scatterAdd", "out", out, (long) outer * n * inner);
-        dense("scatterAdd", "g", g, (long) outer * m * inner);
+        out.requireDense("scatterAdd", "out", (long) outer * n * inner);
+        g.requireDense("scatterAdd", "g", (long) outer * m * inner);
         if ((long) outer * m * inner == 0) {
             return;
         }
@@ -669,11 +649,11 @@ public final class NativeBackend implements Backend {
         }
         int rows = logits.size(0);
         int classes = logits.size(1);
-        contiguous("crossEntropy", "logits", logits);
-        dense("crossEntropy", "lossPerRow", lossPerRow, rows);
+        logits.requireContiguous("crossEntropy", "logits");
+        lossPerRow.requireDense("crossEntropy", "lossPerRow", rows);
         if (dlogits != null) {
-            contiguous("crossEntropy", "dlogits", dlogits);
-            sameShape("crossEntropy", "dlogits", logits, dlogits);
+            dlogits.requireContiguous("crossEntropy", "dlogits");
+            dlogits.requireShapeOf("crossEntropy", "dlogits", logits);
         }
         if (target.length != rows) {
             throw new IllegalArgumentException("crossEntropy: argument 'target' expected " + rows + " entries, got "
@@ -711,13 +691,13 @@ public final class NativeBackend implements Backend {
         }
         for (int i = 0; i < count; i++) {
             long numel = params[i].numel();
-            contiguous("optimizerStep", "params[" + i + "]", params[i]);
-            dense("optimizerStep", "grads[" + i + "]", grads[i], numel);
+            params[i].requireContiguous("optimizerStep", "params[" + i + "]");
+            grads[i].requireDense("optimizerStep", "grads[" + i + "]", numel);
             if (needs1) {
-                dense("optimizerStep", "state1[" + i + "]", state1[i], numel);
+                state1[i].requireDense("optimizerStep", "state1[" + i + "]", numel);
             }
             if (needs2) {
-                dense("optimizerStep", "state2[" + i + "]", state2[i], numel);
+                state2[i].requireDense("optimizerStep", "state2[" + i + "]", numel);
             }
         }
         long[] p = new long[count];
