@@ -18,6 +18,7 @@
 //   rnn_layer.h         the entry points rnn_layer_forward / rnn_layer_backward
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -147,6 +148,20 @@ static inline int panel_rows_limit(int threads) {
     if (threads <= 1) return 1 << 30;
     const double perRowGain = 19.3 - 21.0 / threads;
     return perRowGain <= 0 ? (1 << 30) : (int)(330.0 / perRowGain);
+}
+
+// Parts of a split step (StepWorker::round): about 64 hidden units each, 2 to MAX_PARTS (8).
+// Several parts per thread let the two sides balance a step when one is late; each part
+// costs a CAS and a few loop set-ups per round. Depends on the shape only.
+static inline int plan_parts(int H) { return std::max(2, std::min(8, H / 64)); }
+
+// [0, n) cut into `parts` consecutive ranges at multiples of `align` (the last ends at n):
+// bounds[k] = round(n * k / parts) to a multiple of align, clamped to n; some may be empty.
+static inline void split_range(int n, int parts, int align, int* bounds) {
+    bounds[0] = 0;
+    for (int k = 1; k < parts; k++)
+        bounds[k] = std::min(n, std::max(bounds[k - 1], (int)(((long)n * k / parts + align / 2) / align * align)));
+    bounds[parts] = n;
 }
 
 // Arena floats for n panels of depth K and their descriptors.

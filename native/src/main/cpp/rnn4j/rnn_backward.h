@@ -145,8 +145,9 @@ struct BwdPlan {
     float *dg, *dgh, *hprev, *dh, *dc;
     const float* const* cprev;
     const Panel* panels;
-    int pan[3];  // part k owns panels [pan[k], pan[k+1])
-    int u[3];
+    int nparts;                        // parts per round (plan_parts)
+    int pan[StepWorker::MAX_PARTS + 1];  // part k owns panels [pan[k], pan[k+1])
+    int u[StepWorker::MAX_PARTS + 1];    // and hidden units [u[k], u[k+1])
     int s, phase;
 };
 
@@ -193,13 +194,14 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
     const bool packed = d.bs[T - 1] <= panelRows;
     const int pw = panel_width(d.isa);
     BwdPlan bp;
-    // part 0 gets the first half of the units (a multiple of 16, for whole vectors); they are
-    // also its columns of dh (R = H in a split). Unsplit, one part has all R columns.
-    bp.u[0] = 0, bp.u[1] = splittable ? (H / 2 + 8) / 16 * 16 : R, bp.u[2] = R;
+    // the parts: consecutive unit ranges (multiples of 16, for whole vectors), which are also
+    // their columns of dh (R = H in a split). Unsplit, one part has all R columns.
+    bp.nparts = splittable ? plan_parts(H) : 1;
+    split_range(R, bp.nparts, 16, bp.u);
     bp.pan[0] = 0;
-    bp.pan[1] = packed ? make_panels_n(pw, bp.u[0], bp.u[1], GH, nullptr, 0, nullptr, nullptr) : 0;
-    bp.pan[2] = bp.pan[1] + (packed ? make_panels_n(pw, bp.u[1], bp.u[2], GH, nullptr, 0, nullptr, nullptr) : 0);
-    const int npan = bp.pan[2];
+    for (int q = 0; q < bp.nparts; q++)
+        bp.pan[q + 1] = bp.pan[q] + (packed ? make_panels_n(pw, bp.u[q], bp.u[q + 1], GH, nullptr, 0, nullptr, nullptr) : 0);
+    const int npan = bp.pan[bp.nparts];
 
     Arena a;
     size_t need = panels_floats(pw, npan, GH) +
@@ -226,8 +228,9 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
     if (packed) {
         pan = reinterpret_cast<Panel*>(a.take((size_t)npan * sizeof(Panel) / sizeof(float)));
         float* buf = a.take((size_t)npan * GH * pw);
-        make_panels_n(pw, bp.u[0], bp.u[1], GH, d.w_hh.p, d.w_hh.ld, pan, buf);
-        make_panels_n(pw, bp.u[1], bp.u[2], GH, d.w_hh.p, d.w_hh.ld, pan + bp.pan[1], buf + (size_t)bp.pan[1] * GH * pw);
+        for (int q = 0; q < bp.nparts; q++)
+            make_panels_n(pw, bp.u[q], bp.u[q + 1], GH, d.w_hh.p, d.w_hh.ld, pan + bp.pan[q],
+                          buf + (size_t)bp.pan[q] * GH * pw);
     }
     bp.d = &d;
     bp.off = off;
@@ -268,11 +271,9 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
         if (splittable) {
             bp.s = s;
             for (bp.phase = 0; bp.phase < 2; bp.phase++) {
-                if (worker) worker->round(backward_part, &bp);
-                else {
-                    backward_part(&bp, 0);
-                    backward_part(&bp, 1);
-                }
+                if (worker) worker->round(backward_part, &bp, bp.nparts);
+                else
+                    for (int q = 0; q < bp.nparts; q++) backward_part(&bp, q);
             }
             continue;
         }

@@ -1,6 +1,7 @@
 // The forward of one direction (rnn_abi.h has the legend and the header family), after
 // PyTorch's FullLayer and cuDNN:
-//   gi (S, GH) = x W_ih^T + b_ih            one GEMM for all steps (or the parts' W_ih panels)
+//   gi (S, GH) = x W_ih^T                   one GEMM for all steps (or the parts' W_ih panels);
+//                                           b_ih is added in the pointwise step, as gi + b_ih first
 //   per step: gh (bt, GH) = h[0:bt] W_hh^T   small-M kernel, W_hh panels, or OpenBLAS
 //             fused pointwise cell (cell_math.h), + b_hh, writes the workspace row, h, c, y
 //             LSTM projection: h[0:bt] = (o*tanh c) W_hr^T, one GEMM
@@ -19,7 +20,8 @@
 namespace rnn4j {
 
 // Pointwise part of one forward step for rows [0, bt) and hidden units [j0, j1): gi (bt, GH)
-// input sums incl. b_ih, gh (bt, GH) hidden products without bias, bhh (GH) (zeros when absent),
+// input products without bias, gh (bt, GH) hidden products without bias, bih / bhh (GH) the
+// biases (zeros when absent; each gate sums (gi + b_ih) + (gh + b_hh) as PyTorch's gi and gh),
 // hin (N, R) the previous state, hout (N, R) the new state (may be hin; not written for LSTM with
 // projection), c (N, H) cell state (updated in place), wsp (bt, W) ld ldw this step's workspace
 // rows, y (bt, R) ld ldy this step's output rows (not written for LSTM with projection: done
@@ -29,12 +31,13 @@ namespace rnn4j {
 // in place, w (W) workspace row, hs / yr (R) new state and output (PROJ: o*tanh(c) into w instead).
 template <bool PROJ>
 static RNN4J_INLINE void lstm_units(int H, int j0, int j1, const float* __restrict xi, const float* __restrict hh,
-                                    const float* __restrict bhh, float* __restrict cs, float* __restrict w,
+                                    const float* __restrict bih, const float* __restrict bhh, float* __restrict cs, float* __restrict w,
                                     float* __restrict hs, float* __restrict yr) {
     for (int j = j0; j < j1; j++) {
         float i, f, g, o, cn, hv;
-        lstm_forward(xi[j] + hh[j] + bhh[j], xi[H + j] + hh[H + j] + bhh[H + j],
-                     xi[2 * H + j] + hh[2 * H + j] + bhh[2 * H + j], xi[3 * H + j] + hh[3 * H + j] + bhh[3 * H + j],
+        lstm_forward((xi[j] + bih[j]) + hh[j] + bhh[j], (xi[H + j] + bih[H + j]) + hh[H + j] + bhh[H + j],
+                     (xi[2 * H + j] + bih[2 * H + j]) + hh[2 * H + j] + bhh[2 * H + j],
+                     (xi[3 * H + j] + bih[3 * H + j]) + hh[3 * H + j] + bhh[3 * H + j],
                      cs[j], i, f, g, o, cn, hv);
         w[j] = i;
         w[H + j] = f;
@@ -56,7 +59,8 @@ static RNN4J_INLINE void lstm_units(int H, int j0, int j1, const float* __restri
 template <int ISA>
 static RNN4J_INLINE void forward_pointwise_body(int kind, int H, int P, int bt, int j0, int j1,
                                                 const float* __restrict gi, const float* __restrict gh,
-                                                const float* __restrict bhh, const float* __restrict hin,
+                                                const float* __restrict bih, const float* __restrict bhh,
+                                                const float* __restrict hin,
                                                 float* __restrict hout, float* __restrict c, float* __restrict wsp,
                                                 long ldw, float* __restrict y, long ldy) {
     const int GH = cell_gates(kind) * H;
@@ -71,7 +75,7 @@ static RNN4J_INLINE void forward_pointwise_body(int kind, int H, int P, int bt, 
         switch (kind) {
             case CELL_RNN_TANH:
                 for (int j = j0; j < j1; j++) {
-                    float v = rnn_tanh_forward(xi[j] + hh[j] + bhh[j]);
+                    float v = rnn_tanh_forward((xi[j] + bih[j]) + hh[j] + bhh[j]);
                     w[j] = v;
                     hs[j] = v;
                     yr[j] = v;
@@ -79,7 +83,7 @@ static RNN4J_INLINE void forward_pointwise_body(int kind, int H, int P, int bt, 
                 break;
             case CELL_RNN_RELU:
                 for (int j = j0; j < j1; j++) {
-                    float v = rnn_relu_forward(xi[j] + hh[j] + bhh[j]);
+                    float v = rnn_relu_forward((xi[j] + bih[j]) + hh[j] + bhh[j]);
                     w[j] = v;
                     hs[j] = v;
                     yr[j] = v;
@@ -87,14 +91,14 @@ static RNN4J_INLINE void forward_pointwise_body(int kind, int H, int P, int bt, 
                 break;
             case CELL_LSTM:
                 // two loops, so neither has a branch in it (the branchy one does not vectorise)
-                if (P > 0) lstm_units<true>(H, j0, j1, xi, hh, bhh, c + (long)b * H, w, hs, yr);
-                else lstm_units<false>(H, j0, j1, xi, hh, bhh, c + (long)b * H, w, hs, yr);
+                if (P > 0) lstm_units<true>(H, j0, j1, xi, hh, bih, bhh, c + (long)b * H, w, hs, yr);
+                else lstm_units<false>(H, j0, j1, xi, hh, bih, bhh, c + (long)b * H, w, hs, yr);
                 break;
             case CELL_GRU:
                 for (int j = j0; j < j1; j++) {
                     float hn = hh[2 * H + j] + bhh[2 * H + j];
                     float r, z, n, hv;
-                    gru_forward(xi[j], xi[H + j], xi[2 * H + j], hh[j] + bhh[j], hh[H + j] + bhh[H + j], hn, hp[j],
+                    gru_forward(xi[j] + bih[j], xi[H + j] + bih[H + j], xi[2 * H + j] + bih[2 * H + j], hh[j] + bhh[j], hh[H + j] + bhh[H + j], hn, hp[j],
                                 r, z, n, hv);
                     w[j] = r;
                     w[H + j] = z;
@@ -112,10 +116,11 @@ static RNN4J_INLINE void forward_pointwise_body(int kind, int H, int P, int bt, 
 // C[:, g*H + j] (M, .) = A (M, K) W[g*H + j, :]^T for every gate g and units j in [j0, j1):
 RNN4J_ISA_DISPATCH_AT(void, forward_pointwise,
                       (int kind, int H, int P, int bt, int j0, int j1, const float* __restrict gi,
-                       const float* __restrict gh, const float* __restrict bhh, const float* __restrict hin,
+                       const float* __restrict gh, const float* __restrict bih, const float* __restrict bhh,
+                       const float* __restrict hin,
                        float* __restrict hout, float* __restrict c, float* __restrict wsp, long ldw,
                        float* __restrict y, long ldy),
-                      (kind, H, P, bt, j0, j1, gi, gh, bhh, hin, hout, c, wsp, ldw, y, ldy))
+                      (kind, H, P, bt, j0, j1, gi, gh, bih, bhh, hin, hout, c, wsp, ldw, y, ldy))
 
 // the gate rows of one unit range (one GEMM when the range is all units).
 static inline void gate_rows_nt(int isa, int M, int G, int H, int j0, int j1, int K, const float* A, long lda,
@@ -138,31 +143,37 @@ static inline void gate_rows_nt(int isa, int M, int G, int H, int j0, int j1, in
 struct FwdPlan {
     const RnnDir* d;
     const int* off;  // (T) step offsets
-    float* gi;       // (S, GH) input projection of all steps
+    float* gi;       // (giRows, GH) input products x W_ih^T of the current chunk of steps
+    long giRow0;     // the chunk's first packed row (gi's row 0)
     float* gh;       // (N, GH) hidden products of one step; parts write disjoint columns
     float* h[2];     // (N, R) state ping-pong without projection (parts read all of h_{t-1});
                      // with projection h[0] only, the two phases keep reads and writes apart
     float* c;        // (N, H) cell state, per unit
     float* stepWs;   // (N, W) one step's workspace in inference, else null
+    const float* bih;  // b_ih and b_hh, or zeros where absent
     const float* bhh;
     bool giInRound;  // gi is computed by the parts in step 0 (S <= SMALL_M), else beforehand
     const Panel* panels;  // packed W_hh^T panels (batches above SMALL_M), else null
-    int pan[3];           // part k owns panels [pan[k], pan[k+1])
+    int pan[StepWorker::MAX_PARTS + 1];   // part k owns panels [pan[k], pan[k+1])
     int panelRows;        // steps with at most this many active rows use the panels
+    long giRows;     // rows of the chunk
     const Panel* ihPanels;  // packed W_ih^T panels when the parts also compute gi (wide split)
-    int ipan[3];            // part k owns W_ih panels [ipan[k], ipan[k+1])
-    int u[3], pr[3];
+    int ipan[StepWorker::MAX_PARTS + 1];  // part k owns W_ih panels [ipan[k], ipan[k+1])
+    int nparts;                           // parts per round (plan_parts)
+    int u[StepWorker::MAX_PARTS + 1];     // part k owns hidden units [u[k], u[k+1])
+    int pr[StepWorker::MAX_PARTS + 1];    // and projection outputs [pr[k], pr[k+1])
     int blas;        // OpenBLAS threads of the parts' calls: 1 when splittable (blas_count.h)
     int s, phase;    // the round
 };
 
-// gi[r][g*H + j] += b_ih[g*H + j] for every row r < S, gate g and unit j in [j0, j1).
-static inline void add_bias_units(int S, int G, int H, int j0, int j1, const float* bih, float* gi, int GH) {
-    for (int r = 0; r < S; r++) {
-        float* g = gi + (long)r * GH;
-        for (int k = 0; k < G; k++)
-            for (int j = k * H + j0; j < k * H + j1; j++) g[j] += bih[j];
-    }
+// Packed rows [r0, r1) of the steps s in [s0, s1) (in the direction of travel: step s is time
+// T-1-s in reverse), which are contiguous.
+static inline void chunk_rows(const RnnDir& d, int s0, int s1, long& r0, long& r1) {
+    const int tLo = d.reverse ? d.T - s1 : s0, tHi = d.reverse ? d.T - 1 - s0 : s1 - 1;
+    r0 = 0;
+    for (int t = 0; t < tLo; t++) r0 += d.bs[t];
+    r1 = r0;
+    for (int t = tLo; t <= tHi; t++) r1 += d.bs[t];
 }
 
 static void forward_part(void* arg, int part) {
@@ -179,15 +190,14 @@ static void forward_part(void* arg, int part) {
     float* yrow = d.y.p + row0 * d.y.ld;  // (bt, R)
     if (pl.phase == 2) {
         // gi (S, GH) for this part's units from the W_ih panels, 256 rows of x at a time so that
-        // a block of x stays in cache across the part's panels; then + b_ih
+        // a block of x stays in cache across the part's panels
         const int j0 = pl.u[part], j1 = pl.u[part + 1];
         if (j1 <= j0) return;
-        for (int r0 = 0; r0 < d.S; r0 += 256) {
-            const int rows = std::min(256, d.S - r0);
-            panels_gemm(d.isa, rows, d.I, d.x.p + (long)r0 * d.x.ld, d.x.ld, pl.ihPanels + pl.ipan[part],
-                        pl.ipan[part + 1] - pl.ipan[part], pl.gi + (long)r0 * GH, GH, false);
+        for (long r0 = 0; r0 < pl.giRows; r0 += 256) {
+            const int rows = (int)std::min(256L, pl.giRows - r0);
+            panels_gemm(d.isa, rows, d.I, d.x.p + (pl.giRow0 + r0) * d.x.ld, d.x.ld, pl.ihPanels + pl.ipan[part],
+                        pl.ipan[part + 1] - pl.ipan[part], pl.gi + r0 * GH, GH, false);
         }
-        if (const float* bih = d.b_ih.p) add_bias_units(d.S, d.G, H, j0, j1, bih, pl.gi, GH);
         return;
     }
     if (pl.phase == 1) {
@@ -202,9 +212,8 @@ static void forward_part(void* arg, int part) {
     const int j0 = pl.u[part], j1 = pl.u[part + 1];
     if (j1 <= j0) return;
     if (pl.giInRound && pl.s == 0) {
-        // gi (S, GH) for this part's units: x W_ih^T + b_ih
+        // gi (S, GH) for this part's units: x W_ih^T
         gate_rows_nt(d.isa, d.S, d.G, H, j0, j1, d.I, d.x.p, d.x.ld, d.w_ih.p, d.w_ih.ld, pl.gi, GH);
-        if (const float* bih = d.b_ih.p) add_bias_units(d.S, d.G, H, j0, j1, bih, pl.gi, GH);
     }
     const float* hin = proj ? pl.h[0] : pl.h[pl.s & 1];
     float* hout = proj ? pl.h[0] : pl.h[(pl.s + 1) & 1];
@@ -213,30 +222,30 @@ static void forward_part(void* arg, int part) {
     if (pl.panels && bt <= pl.panelRows)
         panels_gemm(d.isa, bt, R, hin, R, pl.panels + pl.pan[part], pl.pan[part + 1] - pl.pan[part], pl.gh, GH, false);
     else gate_rows_nt(d.isa, bt, d.G, H, j0, j1, R, hin, R, d.w_hh.p, d.w_hh.ld, pl.gh, GH);
-    forward_pointwise(d.isa, d.kind, H, P, bt, j0, j1, pl.gi + row0 * GH, pl.gh, pl.bhh, hin, hout, pl.c, wsp, ldw, yrow,
+    forward_pointwise(d.isa, d.kind, H, P, bt, j0, j1, pl.gi + (row0 - pl.giRow0) * GH, pl.gh, pl.bih, pl.bhh, hin, hout, pl.c, wsp, ldw, yrow,
                       d.y.ld);
     if (hout != hin)
         for (int b = bt; b < N; b++)
             std::memcpy(hout + (long)b * R + j0, hin + (long)b * R + j0, sizeof(float) * (j1 - j0));
 }
 
-// Panel boundaries bounds[3] of the two parts' unit ranges u[3] (part k owns panels
+// Panel boundaries bounds[nparts + 1] of the parts' unit ranges u (part k owns panels
 // [bounds[k], bounds[k+1])), all zero when !used; returns the total.
-static int count_part_panels(int pw, bool used, int G, int H, const int* u, int* bounds) {
+static int count_part_panels(int pw, bool used, int G, int H, int nparts, const int* u, int* bounds) {
     bounds[0] = 0;
-    bounds[1] = used ? make_panels(pw, G, H, u[0], u[1], 0, nullptr, 0, nullptr, nullptr) : 0;
-    bounds[2] = bounds[1] + (used ? make_panels(pw, G, H, u[1], u[2], 0, nullptr, 0, nullptr, nullptr) : 0);
-    return bounds[2];
+    for (int k = 0; k < nparts; k++)
+        bounds[k + 1] = bounds[k] + (used ? make_panels(pw, G, H, u[k], u[k + 1], 0, nullptr, 0, nullptr, nullptr) : 0);
+    return bounds[nparts];
 }
 
 // Packs W (GH, K) into the panels counted by count_part_panels, carved from a.
-static const Panel* pack_part_panels(Arena& a, int pw, int G, int H, const int* u, const int* bounds, int K, const float* W,
-                                     long ldw) {
+static const Panel* pack_part_panels(Arena& a, int pw, int G, int H, int nparts, const int* u, const int* bounds, int K,
+                                     const float* W, long ldw) {
     static_assert(sizeof(Panel) % sizeof(float) == 0, "Panel carved from float memory");
-    Panel* pan = reinterpret_cast<Panel*>(a.take((size_t)bounds[2] * sizeof(Panel) / sizeof(float)));
-    float* buf = a.take((size_t)bounds[2] * K * pw);
-    make_panels(pw, G, H, u[0], u[1], K, W, ldw, pan, buf);
-    make_panels(pw, G, H, u[1], u[2], K, W, ldw, pan + bounds[1], buf + (size_t)bounds[1] * K * pw);
+    Panel* pan = reinterpret_cast<Panel*>(a.take((size_t)bounds[nparts] * sizeof(Panel) / sizeof(float)));
+    float* buf = a.take((size_t)bounds[nparts] * K * pw);
+    for (int k = 0; k < nparts; k++)
+        make_panels(pw, G, H, u[k], u[k + 1], K, W, ldw, pan + bounds[k], buf + (size_t)bounds[k] * K * pw);
     return pan;
 }
 
@@ -260,15 +269,25 @@ static int forward_dir(const RnnDir& d, int threads) {
     const bool splittable = want_split(d, threads);
     StepWorker* worker = splittable ? StepWorker::acquire() : nullptr;
     const bool split = worker != nullptr;
-    // part 0 gets the first half of the units (a multiple of 16, for whole vectors) and of the
-    // projection outputs; unsplittable, one part takes everything. Like the backward, the parts
-    // depend on the shape and budget only: a call that finds the worker taken runs both parts
-    // itself (run_round), so it computes what the split computes, bit for bit.
-    const int uh = splittable ? (H / 2 + 8) / 16 * 16 : H;
-    const int ph = splittable ? (P / 2 + 2) / 4 * 4 : P;
-    pl.u[0] = 0, pl.u[1] = uh, pl.u[2] = H;
-    pl.pr[0] = 0, pl.pr[1] = ph, pl.pr[2] = P;
+    // the parts: consecutive unit ranges (multiples of 16, for whole vectors) and projection
+    // output ranges (multiples of 4); unsplittable, one part takes everything. Like the
+    // backward, the parts depend on the shape and budget only: a call that finds the worker
+    // taken runs every part itself (run_round), so it computes what the split computes, bit for bit.
+    pl.nparts = splittable ? plan_parts(H) : 1;
+    split_range(H, pl.nparts, 16, pl.u);
+    split_range(P, pl.nparts, 4, pl.pr);
     pl.giInRound = splittable && S <= SMALL_M;
+    // gi in chunks of steps, each computed just before its steps run: a chunk (about 512 rows
+    // on the panels, 2048 through OpenBLAS, which repacks W_ih per call) is still in cache when
+    // the steps read it, and the scratch stays small (52 MB of gi for config B was paged in,
+    // and out, on every call).
+    const int giSteps = pl.giInRound ? T : std::max(1, std::min(T, ((splittable && N > SMALL_M ? 512 : 2048) + N - 1) / N));
+    long giRowsMax = 0;
+    for (int s0 = 0; s0 < T; s0 += giSteps) {
+        long r0, r1;
+        chunk_rows(d, s0, std::min(T, s0 + giSteps), r0, r1);
+        giRowsMax = std::max(giRowsMax, r1 - r0);
+    }
     // while the two parts run, their OpenBLAS calls (the projection's) take one thread each,
     // whichever thread runs a part and whether or not the worker was free
     pl.blas = splittable ? 1 : threads;
@@ -280,12 +299,12 @@ static int forward_dir(const RnnDir& d, int threads) {
     const bool wide = splittable && N > SMALL_M;
     pl.panelRows = wide ? (1 << 30) : panel_rows_limit(threads);
     const bool packed = N > SMALL_M && d.bs[T - 1] <= pl.panelRows;
-    const int npan = count_part_panels(pw, packed, d.G, H, pl.u, pl.pan);
-    const int nipan = count_part_panels(pw, wide, d.G, H, pl.u, pl.ipan);
+    const int npan = count_part_panels(pw, packed, d.G, H, pl.nparts, pl.u, pl.pan);
+    const int nipan = count_part_panels(pw, wide, d.G, H, pl.nparts, pl.u, pl.ipan);
 
     Arena a;
     const bool ownWs = d.ws.p == nullptr;
-    size_t need = Arena::round(T) + Arena::round((size_t)S * GH) + Arena::round((size_t)N * GH) +
+    size_t need = Arena::round(T) + Arena::round((size_t)giRowsMax * GH) + Arena::round((size_t)N * GH) +
                   Arena::round((size_t)N * R) * 2 + (lstm ? Arena::round((size_t)N * H) : 0) + Arena::round(GH) +
                   (ownWs ? Arena::round((size_t)N * W) : 0) +
                   panels_floats(pw, npan, R) + panels_floats(pw, nipan, I);
@@ -296,7 +315,7 @@ static int forward_dir(const RnnDir& d, int threads) {
     pl.d = &d;
     int* off = reinterpret_cast<int*>(a.take(T));
     pl.off = off;
-    pl.gi = a.take((size_t)S * GH);
+    pl.gi = a.take((size_t)giRowsMax * GH);
     pl.gh = a.take((size_t)N * GH);
     pl.h[0] = a.take((size_t)N * R);
     pl.h[1] = a.take((size_t)N * R);
@@ -305,32 +324,32 @@ static int forward_dir(const RnnDir& d, int threads) {
     pl.stepWs = ownWs ? a.take((size_t)N * W) : nullptr;
     step_offsets(T, d.bs, off);
     std::memset(zeros, 0, sizeof(float) * GH);
+    pl.bih = d.b_ih.p ? d.b_ih.p : zeros;
     pl.bhh = d.b_hh.p ? d.b_hh.p : zeros;
-    pl.panels = packed ? pack_part_panels(a, pw, d.G, H, pl.u, pl.pan, R, d.w_hh.p, d.w_hh.ld) : nullptr;
-    pl.ihPanels = wide ? pack_part_panels(a, pw, d.G, H, pl.u, pl.ipan, I, d.w_ih.p, d.w_ih.ld) : nullptr;
+    pl.panels = packed ? pack_part_panels(a, pw, d.G, H, pl.nparts, pl.u, pl.pan, R, d.w_hh.p, d.w_hh.ld) : nullptr;
+    pl.ihPanels = wide ? pack_part_panels(a, pw, d.G, H, pl.nparts, pl.u, pl.ipan, I, d.w_ih.p, d.w_ih.ld) : nullptr;
 
-    // a round: both parts, on the worker and here, or both here when the worker is taken
+    // a round: every part, shared with the worker, or all here when the worker is taken
     auto run_round = [&] {
-        if (split) worker->round(forward_part, &pl);
-        else {
-            forward_part(&pl, 0);
-            if (splittable) forward_part(&pl, 1);
+        if (split) worker->round(forward_part, &pl, pl.nparts);
+        else
+            for (int k = 0; k < pl.nparts; k++) forward_part(&pl, k);
+    };
+    // gi = x W_ih^T for steps [s0, s1) (b_ih: in the pointwise step)
+    auto input_chunk = [&](int s0, int s1) {
+        long r0, r1;
+        chunk_rows(d, s0, s1, r0, r1);
+        pl.giRow0 = r0;
+        pl.giRows = r1 - r0;
+        if (pl.giInRound) return;  // the parts compute it in step 0
+        if (wide) {
+            pl.s = s0;
+            pl.phase = 2;
+            run_round();
+        } else {
+            linear_nt(d.isa, (int)(r1 - r0), GH, I, d.x.p + r0 * d.x.ld, d.x.ld, d.w_ih.p, d.w_ih.ld, pl.gi, GH);
         }
     };
-    if (wide) {
-        pl.s = 0;
-        pl.phase = 2;
-        run_round();
-    } else if (!pl.giInRound) {
-        // gi = x W_ih^T + b_ih, all steps at once
-        linear_nt(d.isa, S, GH, I, d.x.p, d.x.ld, d.w_ih.p, d.w_ih.ld, pl.gi, GH);
-        if (const float* bih = d.b_ih.p) {
-            for (int s = 0; s < S; s++) {
-                float* g = pl.gi + (long)s * GH;
-                for (int j = 0; j < GH; j++) g[j] += bih[j];
-            }
-        }
-    }
     copy_rows(N, R, d.h0.p, d.h0.ld, pl.h[0], R);
     if (!proj) copy_rows(N, R, d.h0.p, d.h0.ld, pl.h[1], R);
     if (lstm) copy_rows(N, H, d.c0.p, d.c0.ld, pl.c, H);
@@ -343,6 +362,7 @@ static int forward_dir(const RnnDir& d, int threads) {
             }
             return RNN_INTERRUPTED;
         }
+        if (s % giSteps == 0) input_chunk(s, std::min(T, s + giSteps));
         pl.s = s;
         for (pl.phase = 0; pl.phase < (proj ? 2 : 1); pl.phase++) run_round();
     }

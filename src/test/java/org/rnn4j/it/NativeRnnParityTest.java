@@ -35,11 +35,16 @@ class NativeRnnParityTest {
     }
 
     /** dirs: 0 forward only, 1 reverse only, 2 both in one call. */
-    record Case(CellKind kind, boolean proj, int dirs, boolean packed, boolean bias, long seed) {
+    record Case(CellKind kind, boolean proj, int dirs, boolean packed, boolean bias, long seed, boolean large) {
+        Case(CellKind kind, boolean proj, int dirs, boolean packed, boolean bias, long seed) {
+            this(kind, proj, dirs, packed, bias, seed, false);
+        }
+
         @Override
         public String toString() {
             return kind + (proj ? "+proj" : "") + " " + new String[] {"forward", "reverse", "bidirectional"}[dirs]
-                    + (packed ? " packed" : " padded") + (bias ? " bias" : " no-bias") + " seed=" + seed;
+                    + (packed ? " packed" : " padded") + (bias ? " bias" : " no-bias") + " seed=" + seed
+                    + (large ? " large" : "");
         }
     }
 
@@ -54,6 +59,16 @@ class NativeRnnParityTest {
                             out.add(new Case(kind, proj, dirs, packed, bias, seed++));
                         }
                     }
+                }
+            }
+        }
+        // Larger layers: several parts per step shared with the step worker (H >= 128), batches
+        // above the small-M kernels (the wide split at two threads) and more steps than one chunk
+        // of the input GEMM (about 512 rows on the panels, 2048 through OpenBLAS).
+        for (CellKind kind : new CellKind[] {CellKind.LSTM, CellKind.GRU, CellKind.RNN_TANH}) {
+            for (boolean proj : kind == CellKind.LSTM ? new boolean[] {false, true} : new boolean[] {false}) {
+                for (int dirs = 0; dirs < 3; dirs++) {
+                    out.add(new Case(kind, proj, dirs, dirs != 1, dirs != 2, seed++, true));
                 }
             }
         }
@@ -89,10 +104,11 @@ class NativeRnnParityTest {
     @MethodSource("cases")
     void nativeMatchesReference(Case c) {
         Generator g = new Generator(c.seed() * 7919);
-        int steps = 1 + g.nextInt(7);
-        int n = 1 + g.nextInt(9); // above 4 rows the kernels switch from their own GEMM to OpenBLAS
+        int steps = c.large() ? 60 + g.nextInt(50) : 1 + g.nextInt(7);
+        // above 4 rows the kernels switch from their own GEMM to OpenBLAS or the panels
+        int n = c.large() ? 10 + g.nextInt(15) : 1 + g.nextInt(9);
         int in = 1 + g.nextInt(24);
-        int hid = 2 + g.nextInt(20);
+        int hid = c.large() ? 128 + g.nextInt(90) : 2 + g.nextInt(20);
         int p = c.proj() ? 1 + g.nextInt(hid - 1) : 0;
         int r = p > 0 ? p : hid;
         int gh = c.kind().gates() * hid;
