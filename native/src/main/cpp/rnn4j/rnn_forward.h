@@ -273,7 +273,8 @@ static int forward_dir(const RnnDir& d, int threads) {
     // output ranges (multiples of 4); unsplittable, one part takes everything. Like the
     // backward, the parts depend on the shape and budget only: a call that finds the worker
     // taken runs every part itself (run_round), so it computes what the split computes, bit for bit.
-    pl.nparts = splittable ? plan_parts(H) : 1;
+    // (small batches: two, the step is a few microseconds of matrix-vector product)
+    pl.nparts = splittable ? (N > SMALL_M ? plan_parts(H) : 2) : 1;
     split_range(H, pl.nparts, 16, pl.u);
     split_range(P, pl.nparts, 4, pl.pr);
     pl.giInRound = splittable && S <= SMALL_M;
@@ -347,7 +348,9 @@ static int forward_dir(const RnnDir& d, int threads) {
             pl.phase = 2;
             run_round();
         } else {
+            if (split) worker->hot(false);  // OpenBLAS's threads want the worker's core
             linear_nt(d.isa, (int)(r1 - r0), GH, I, d.x.p + r0 * d.x.ld, d.x.ld, d.w_ih.p, d.w_ih.ld, pl.gi, GH);
+            if (split) worker->hot(true);
         }
     };
     copy_rows(N, R, d.h0.p, d.h0.ld, pl.h[0], R);

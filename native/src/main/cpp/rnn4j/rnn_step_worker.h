@@ -42,10 +42,18 @@ public:
     static StepWorker* acquire() {
         StepWorker* w = instance();
         if (w == nullptr || w->busy_.exchange(true, std::memory_order_acquire)) return nullptr;
+        w->hot_.store(true, std::memory_order_relaxed);
         return w;
     }
 
-    void release() { busy_.store(false, std::memory_order_release); }
+    void release() {
+        hot_.store(false, std::memory_order_relaxed);
+        busy_.store(false, std::memory_order_release);
+    }
+
+    // hot(false) before the caller runs something long without rounds that wants the other
+    // core (a threaded OpenBLAS call): the worker may sleep again instead of spinning on it.
+    void hot(bool h) { hot_.store(h, std::memory_order_relaxed); }
 
     // Runs fn(arg, k) for k in [0, nparts) between this thread and the worker; returns when
     // all have run.
@@ -89,6 +97,7 @@ private:
     std::atomic<int> wake_{0};             // futex word, bumped on every publish
     std::atomic<int> sleeping_{0};
     std::atomic<bool> busy_{false};        // the caller lock
+    std::atomic<bool> hot_{false};         // rounds are coming: spin, do not sleep
     std::uint64_t gen_ = 0;                // caller side, under busy_
     PartFn fn_ = nullptr;                  // the round: published by work_, read after claiming a part
     void* arg_ = nullptr;
@@ -137,10 +146,9 @@ private:
                 if (gen(w) > seen) return w;
                 cpu_relax();
             }
-            // while a caller holds the worker (a layer call is under way) it never sleeps: a
-            // futex wake-up costs tens to hundreds of microseconds (a halted vCPU), a step's part
-            // a few to a few hundred
-            if (busy_.load(std::memory_order_relaxed) || now_ns() < deadline) continue;
+            // while a caller's step loop runs it never sleeps: a futex wake-up costs tens to
+            // hundreds of microseconds (a halted vCPU), a step's part a few to a few hundred
+            if (hot_.load(std::memory_order_relaxed) || now_ns() < deadline) continue;
             const int wk = wake_.load(std::memory_order_seq_cst);
             sleeping_.store(1, std::memory_order_seq_cst);
             std::uint64_t w = work_.load(std::memory_order_seq_cst);
