@@ -12,7 +12,7 @@
 // The header family, in include order:
 //   gemm_panels.h       per-ISA panel and small-M GEMM kernels (and the OpenBLAS thread count)
 //   rnn_abi.h           this file: slots, the RnnDir view with named buffers, the scratch arena
-//   rnn_step_worker.h   the persistent thread that takes half of each forward step
+//   rnn_step_worker.h   the persistent thread that shares each split step (parts from both ends)
 //   rnn_forward.h       pointwise forward step per ISA, the forward plan and its rounds
 //   rnn_backward.h      pointwise backward step per ISA, the reverse walk, weight gradients
 //   rnn_layer.h         the entry points rnn_layer_forward / rnn_layer_backward

@@ -135,10 +135,10 @@ struct DxTurnGuard {
 // one direction, no projection, a batch above SMALL_M), as the forward's wide split: each part
 // owns hidden units [u[part], u[part+1]) and packs its own columns of W_hh into panels once.
 // A step is two rounds: phase 0, dh += dy and the pointwise gradients of the part's units
-// (every gate's column j touches only unit j); phase 1, once both parts' dgates are written,
+// (every gate's column j touches only unit j); phase 1, once every part's dgates are written,
 // the part's columns of dh = dgh W_hh on its panels. No threaded OpenBLAS call runs meanwhile.
 // The arithmetic depends on the shape and thread budget only: a call that finds the worker
-// taken runs both parts itself and gets the same bits.
+// taken runs every part itself and gets the same bits.
 struct BwdPlan {
     const RnnDir* d;
     const int* off;

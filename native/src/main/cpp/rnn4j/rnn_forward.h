@@ -289,7 +289,7 @@ static int forward_dir(const RnnDir& d, int threads) {
         chunk_rows(d, s0, std::min(T, s0 + giSteps), r0, r1);
         giRowsMax = std::max(giRowsMax, r1 - r0);
     }
-    // while the two parts run, their OpenBLAS calls (the projection's) take one thread each,
+    // while the parts run, their OpenBLAS calls (the projection's) take one thread each,
     // whichever thread runs a part and whether or not the worker was free
     pl.blas = splittable ? 1 : threads;
     // Batches above SMALL_M: W_hh^T packed once into panels, each part's panels contiguous,

@@ -1,4 +1,4 @@
-// The step worker: one persistent thread that takes half of each forward step (rnn_abi.h has
+// The step worker: one persistent thread that shares each split forward/backward step (rnn_abi.h has
 // the legend and the header family).
 #pragma once
 
