@@ -92,13 +92,30 @@ RNN4J_ISA_DISPATCH_AT(void, backward_pointwise,
                       (kind, H, j0, j1, bt, dhp, lddhp, dh, dc, wsp, ldw, cprev, hprev, dg, dgh))
 
 // dst (GH) += column sums of m (S, GH), summed in double so long sequences do not lose digits.
-static void add_column_sums(int S, int GH, const float* m, float* dst, double* acc) {
+// dst[j] += sum over rows of m[., j] (double sums), and dst2 too when not null: one pass over m
+// for both biases where they share their gradient (RNN, LSTM: dgh == dg), the same values.
+static void add_column_sums(int S, int GH, const float* m, float* dst, double* acc, float* dst2 = nullptr) {
     for (int j = 0; j < GH; j++) acc[j] = 0;
     for (int s = 0; s < S; s++) {
         const float* r = m + (long)s * GH;
         for (int j = 0; j < GH; j++) acc[j] += r[j];
     }
     for (int j = 0; j < GH; j++) dst[j] += (float)acc[j];
+    if (dst2)
+        for (int j = 0; j < GH; j++) dst2[j] += (float)acc[j];
+}
+
+// Columns [c0, c1) only: the same sums per column as add_column_sums (acc indexed by column).
+static void add_column_sums_range(int S, int GH, int c0, int c1, const float* m, float* dst, double* acc,
+                                  float* dst2) {
+    for (int j = c0; j < c1; j++) acc[j] = 0;
+    for (int s = 0; s < S; s++) {
+        const float* r = m + (long)s * GH;
+        for (int j = c0; j < c1; j++) acc[j] += r[j];
+    }
+    for (int j = c0; j < c1; j++) dst[j] += (float)acc[j];
+    if (dst2)
+        for (int j = c0; j < c1; j++) dst2[j] += (float)acc[j];
 }
 
 // The two directions of a bidirectional layer read the same input, so both add their input
@@ -148,11 +165,48 @@ struct BwdPlan {
     int nparts;                        // parts per round (plan_parts)
     int pan[StepWorker::MAX_PARTS + 1];  // part k owns panels [pan[k], pan[k+1])
     int u[StepWorker::MAX_PARTS + 1];    // and hidden units [u[k], u[k+1])
+    double* colAcc;  // (GH) bias-gradient sums
     int s, phase;
 };
 
+// Phase 2, after the step loop: the whole-sequence gradients, in parts on single-threaded
+// OpenBLAS calls (so OpenBLAS's own pool never runs, and spins, beside the step worker): part k
+// does the rows g*H + [u[k], u[k+1]) of dW_ih and dW_hh and those bias columns, and its share of
+// the rows of dx. Every part writes its own rows and columns.
+static void backward_grads_part(const BwdPlan& pl, int part) {
+    const RnnDir& d = *pl.d;
+    const BlasWant one(1);
+    const int H = d.H, R = d.R, GH = d.GH, S = d.S, I = d.I;
+    const int j0 = pl.u[part], j1 = pl.u[part + 1];
+    for (int g = 0; g < d.G && j1 > j0; g++) {
+        const int c0 = g * H + j0, n = j1 - j0;
+        if (d.dw_ih.p && I > 0)  // (n, I) += dg[:, c0:c0+n]^T x
+            sgemm_rm(CblasTrans, CblasNoTrans, n, I, S, 1.0f, pl.dg + c0, GH, d.x.p, (int)d.x.ld, 1.0f,
+                     d.dw_ih.p + (long)c0 * d.dw_ih.ld, (int)d.dw_ih.ld);
+        if (d.dw_hh.p)  // (n, R) += dgh[:, c0:c0+n]^T hprev
+            sgemm_rm(CblasTrans, CblasNoTrans, n, R, S, 1.0f, pl.dgh + c0, GH, pl.hprev, R, 1.0f,
+                     d.dw_hh.p + (long)c0 * d.dw_hh.ld, (int)d.dw_hh.ld);
+        if (d.db_ih.p && d.db_hh.p && pl.dgh == pl.dg)
+            add_column_sums_range(S, GH, c0, c0 + n, pl.dg, d.db_ih.p, pl.colAcc, d.db_hh.p);
+        else {
+            if (d.db_ih.p) add_column_sums_range(S, GH, c0, c0 + n, pl.dg, d.db_ih.p, pl.colAcc, nullptr);
+            if (d.db_hh.p) add_column_sums_range(S, GH, c0, c0 + n, pl.dgh, d.db_hh.p, pl.colAcc, nullptr);
+        }
+    }
+    if (d.dx.p && I > 0) {  // rows [r0, r1) of dx (S, I) += dg (S, GH) W_ih (GH, I)
+        const long r0 = (long)S * part / pl.nparts, r1 = (long)S * (part + 1) / pl.nparts;
+        if (r1 > r0)
+            sgemm_rm(CblasNoTrans, CblasNoTrans, (int)(r1 - r0), I, GH, 1.0f, pl.dg + r0 * GH, GH, d.w_ih.p,
+                     (int)d.w_ih.ld, 1.0f, d.dx.p + r0 * d.dx.ld, (int)d.dx.ld);
+    }
+}
+
 static void backward_part(void* arg, int part) {
     const BwdPlan& pl = *static_cast<const BwdPlan*>(arg);
+    if (pl.phase == 2) {
+        backward_grads_part(pl, part);
+        return;
+    }
     const RnnDir& d = *pl.d;
     const int H = d.H, R = d.R, GH = d.GH;
     const int j0 = pl.u[part], j1 = pl.u[part + 1];
@@ -237,6 +291,7 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
     bp.dg = dg, bp.dgh = dgh, bp.hprev = hprev, bp.dh = dh, bp.dc = dc;
     bp.cprev = cprev;
     bp.panels = pan;
+    bp.colAcc = colAcc;
 
     // hprev: the previous step in the direction of travel where the sequence has one, else h0.
     for (int t = 0; t < T; t++) {
@@ -302,9 +357,19 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
             sgemm_rm(CblasNoTrans, CblasNoTrans, bt, R, GH, 1.0f, dgh + row0 * GH, GH,
                         d.w_hh.p, (int)d.w_hh.ld, gru ? 1.0f : 0.0f, dh, R);
     }
-    if (worker) worker->release();  // the whole-sequence GEMMs below use OpenBLAS's threads
     if (d.dh0.p) copy_rows(N, R, dh, R, d.dh0.p, d.dh0.ld);
     if (lstm && d.dc0.p) copy_rows(N, H, dc, H, d.dc0.p, d.dc0.ld);
+    if (splittable) {
+        // the whole-sequence gradients in parts, with the worker or all here (same arithmetic)
+        bp.phase = 2;
+        if (worker) {
+            worker->round(backward_part, &bp, bp.nparts);
+            worker->release();
+        } else
+            for (int q = 0; q < bp.nparts; q++) backward_part(&bp, q);
+        return RNN_OK;
+    }
+    // the whole-sequence GEMMs below use OpenBLAS's threads
 
     // whole-sequence gradients
     if (d.dw_ih.p && I > 0)  // (GH, I) += dg^T (GH, S) x (S, I)
@@ -313,8 +378,11 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
     if (d.dw_hh.p)  // (GH, R) += dgh^T (GH, S) hprev (S, R)
         sgemm_rm(CblasTrans, CblasNoTrans, GH, R, S, 1.0f, dgh, GH, hprev, R, 1.0f, d.dw_hh.p,
                     (int)d.dw_hh.ld);
-    if (d.db_ih.p) add_column_sums(S, GH, dg, d.db_ih.p, colAcc);
-    if (d.db_hh.p) add_column_sums(S, GH, dgh, d.db_hh.p, colAcc);
+    if (d.db_ih.p && d.db_hh.p && dgh == dg) add_column_sums(S, GH, dg, d.db_ih.p, colAcc, d.db_hh.p);
+    else {
+        if (d.db_ih.p) add_column_sums(S, GH, dg, d.db_ih.p, colAcc);
+        if (d.db_hh.p) add_column_sums(S, GH, dgh, d.db_hh.p, colAcc);
+    }
     if (proj && d.dw_hr.p)  // (P, H) += dhAll^T (P, S) (o*tanh c) (S, H)
         sgemm_rm(CblasTrans, CblasNoTrans, P, H, S, 1.0f, dhAll, P, ws + 5 * H, (int)ldws, 1.0f,
                     d.dw_hr.p, (int)d.dw_hr.ld);
