@@ -91,23 +91,9 @@ RNN4J_ISA_DISPATCH_AT(void, backward_pointwise,
                        float* dgh),
                       (kind, H, j0, j1, bt, dhp, lddhp, dh, dc, wsp, ldw, cprev, hprev, dg, dgh))
 
-// dst (GH) += column sums of m (S, GH), summed in double so long sequences do not lose digits.
-// dst[j] += sum over rows of m[., j] (double sums), and dst2 too when not null: one pass over m
-// for both biases where they share their gradient (RNN, LSTM: dgh == dg), the same values.
-static void add_column_sums(int S, int GH, const float* m, float* dst, double* acc, float* dst2 = nullptr) {
-    for (int j = 0; j < GH; j++) acc[j] = 0;
-    for (int s = 0; s < S; s++) {
-        const float* r = m + (long)s * GH;
-        for (int j = 0; j < GH; j++) acc[j] += r[j];
-    }
-    for (int j = 0; j < GH; j++) dst[j] += (float)acc[j];
-    if (dst2)
-        for (int j = 0; j < GH; j++) dst2[j] += (float)acc[j];
-}
-
-// Columns [c0, c1) only: the same sums per column as add_column_sums (acc indexed by column).
-static void add_column_sums_range(int S, int GH, int c0, int c1, const float* m, float* dst, double* acc,
-                                  float* dst2) {
+// dst[j] (and dst2[j] when not null) += the column sum of m (S, GH) for columns j in [c0, c1),
+// summed in double so long sequences do not lose digits; acc (GH) indexed by column.
+static void add_column_sums(int S, int GH, int c0, int c1, const float* m, float* dst, double* acc, float* dst2) {
     for (int j = c0; j < c1; j++) acc[j] = 0;
     for (int s = 0; s < S; s++) {
         const float* r = m + (long)s * GH;
@@ -116,6 +102,16 @@ static void add_column_sums_range(int S, int GH, int c0, int c1, const float* m,
     for (int j = c0; j < c1; j++) dst[j] += (float)acc[j];
     if (dst2)
         for (int j = c0; j < c1; j++) dst2[j] += (float)acc[j];
+}
+
+// db_ih += column sums of dg, db_hh += those of dgh, columns [c0, c1); one pass for both where
+// they share their gradient (RNN, LSTM: dgh == dg), the same values.
+static void add_bias_grads(const RnnDir& d, int c0, int c1, const float* dg, const float* dgh, double* acc) {
+    if (d.db_ih.p && d.db_hh.p && dgh == dg) add_column_sums(d.S, d.GH, c0, c1, dg, d.db_ih.p, acc, d.db_hh.p);
+    else {
+        if (d.db_ih.p) add_column_sums(d.S, d.GH, c0, c1, dg, d.db_ih.p, acc, nullptr);
+        if (d.db_hh.p) add_column_sums(d.S, d.GH, c0, c1, dgh, d.db_hh.p, acc, nullptr);
+    }
 }
 
 // The two directions of a bidirectional layer read the same input, so both add their input
@@ -186,12 +182,7 @@ static void backward_grads_part(const BwdPlan& pl, int part) {
         if (d.dw_hh.p)  // (n, R) += dgh[:, c0:c0+n]^T hprev
             sgemm_rm(CblasTrans, CblasNoTrans, n, R, S, 1.0f, pl.dgh + c0, GH, pl.hprev, R, 1.0f,
                      d.dw_hh.p + (long)c0 * d.dw_hh.ld, (int)d.dw_hh.ld);
-        if (d.db_ih.p && d.db_hh.p && pl.dgh == pl.dg)
-            add_column_sums_range(S, GH, c0, c0 + n, pl.dg, d.db_ih.p, pl.colAcc, d.db_hh.p);
-        else {
-            if (d.db_ih.p) add_column_sums_range(S, GH, c0, c0 + n, pl.dg, d.db_ih.p, pl.colAcc, nullptr);
-            if (d.db_hh.p) add_column_sums_range(S, GH, c0, c0 + n, pl.dgh, d.db_hh.p, pl.colAcc, nullptr);
-        }
+        add_bias_grads(d, c0, c0 + n, pl.dg, pl.dgh, pl.colAcc);
     }
     if (d.dx.p && I > 0) {  // rows [r0, r1) of dx (S, I) += dg (S, GH) W_ih (GH, I)
         const long r0 = (long)S * part / pl.nparts, r1 = (long)S * (part + 1) / pl.nparts;
@@ -325,11 +316,7 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
         }
         if (splittable) {
             bp.s = s;
-            for (bp.phase = 0; bp.phase < 2; bp.phase++) {
-                if (worker) worker->round(backward_part, &bp, bp.nparts);
-                else
-                    for (int q = 0; q < bp.nparts; q++) backward_part(&bp, q);
-            }
+            for (bp.phase = 0; bp.phase < 2; bp.phase++) StepWorker::run_parts(worker, backward_part, &bp, bp.nparts);
             continue;
         }
         const float* dyr = d.dy.p + row0 * d.dy.ld;  // (bt, R)
@@ -362,11 +349,8 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
     if (splittable) {
         // the whole-sequence gradients in parts, with the worker or all here (same arithmetic)
         bp.phase = 2;
-        if (worker) {
-            worker->round(backward_part, &bp, bp.nparts);
-            worker->release();
-        } else
-            for (int q = 0; q < bp.nparts; q++) backward_part(&bp, q);
+        StepWorker::run_parts(worker, backward_part, &bp, bp.nparts);
+        if (worker) worker->release();
         return RNN_OK;
     }
     // the whole-sequence GEMMs below use OpenBLAS's threads
@@ -378,11 +362,7 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
     if (d.dw_hh.p)  // (GH, R) += dgh^T (GH, S) hprev (S, R)
         sgemm_rm(CblasTrans, CblasNoTrans, GH, R, S, 1.0f, dgh, GH, hprev, R, 1.0f, d.dw_hh.p,
                     (int)d.dw_hh.ld);
-    if (d.db_ih.p && d.db_hh.p && dgh == dg) add_column_sums(S, GH, dg, d.db_ih.p, colAcc, d.db_hh.p);
-    else {
-        if (d.db_ih.p) add_column_sums(S, GH, dg, d.db_ih.p, colAcc);
-        if (d.db_hh.p) add_column_sums(S, GH, dgh, d.db_hh.p, colAcc);
-    }
+    add_bias_grads(d, 0, GH, dg, dgh, colAcc);
     if (proj && d.dw_hr.p)  // (P, H) += dhAll^T (P, S) (o*tanh c) (S, H)
         sgemm_rm(CblasTrans, CblasNoTrans, P, H, S, 1.0f, dhAll, P, ws + 5 * H, (int)ldws, 1.0f,
                     d.dw_hr.p, (int)d.dw_hr.ld);

@@ -331,11 +331,7 @@ static int forward_dir(const RnnDir& d, int threads) {
     pl.ihPanels = wide ? pack_part_panels(a, pw, d.G, H, pl.nparts, pl.u, pl.ipan, I, d.w_ih.p, d.w_ih.ld) : nullptr;
 
     // a round: every part, shared with the worker, or all here when the worker is taken
-    auto run_round = [&] {
-        if (split) worker->round(forward_part, &pl, pl.nparts);
-        else
-            for (int k = 0; k < pl.nparts; k++) forward_part(&pl, k);
-    };
+    auto run_round = [&] { StepWorker::run_parts(worker, forward_part, &pl, pl.nparts); };
     // gi = x W_ih^T for steps [s0, s1) (b_ih: in the pointwise step)
     auto input_chunk = [&](int s0, int s1) {
         long r0, r1;

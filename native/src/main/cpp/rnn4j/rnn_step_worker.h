@@ -82,6 +82,14 @@ public:
         }
     }
 
+    // Every part of a round: shared with worker w, or all on this thread when w is null (the
+    // worker was taken; the same parts, so the same arithmetic).
+    static void run_parts(StepWorker* w, PartFn fn, void* arg, int nparts) {
+        if (w) w->round(fn, arg, nparts);
+        else
+            for (int k = 0; k < nparts; k++) fn(arg, k);
+    }
+
 private:
     // how long the idle worker polls for the next round before it sleeps
     static constexpr long SPIN_NS = 100000;
