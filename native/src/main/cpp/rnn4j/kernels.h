@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common.h"
+#include "host_memory.h"
 #include "isa.h"
 #include "peak.h"
 #include "elementwise.h"
@@ -18,17 +19,14 @@ namespace rnn4j {
 // lets Java resolve a direct buffer's address once per storage
 inline std::intptr_t address_of(const float* p) { return (std::intptr_t) p; }
 
-// Tensor storage owned by the native backend: 64-byte aligned (AVX-512 rows), zero-filled.
+// Tensor storage owned by the native backend: 64-byte aligned (AVX-512 rows), zero-filled; blocks of
+// 1 MiB and more are their own huge-page mappings (host_memory.h says why).
 // Returns 0 when the allocation fails; Java turns that into OutOfMemoryError.
 inline std::intptr_t host_alloc(std::int64_t bytes) {
-    void* p = nullptr;
-    std::size_t n = bytes > 0 ? (std::size_t) bytes : 64;
-    if (posix_memalign(&p, 64, n) != 0) return 0;
-    std::memset(p, 0, n);
-    return (std::intptr_t) p;
+    return (std::intptr_t) host_block_alloc(bytes > 0 ? (std::size_t) bytes : 0);
 }
 
-inline void host_free(std::intptr_t p) { std::free((void*) p); }
+inline void host_free(std::intptr_t p) { host_block_free((void*) p); }
 
 // OpenBLAS's kernel family for the GEMMs it runs (its own dispatch; OPENBLAS_CORETYPE overrides)
 inline const char* blas_core() { return openblas_get_corename(); }

@@ -25,6 +25,7 @@
 #include <cstring>
 
 #include "cell_math.h"
+#include "host_memory.h"
 #include "gemm_panels.h"
 #include "isa.h"
 
@@ -100,7 +101,7 @@ struct Arena {
     static size_t round(size_t n) { return (n + 15) & ~size_t(15); }
     bool alloc(size_t floats) {
         cap = floats;
-        base = floats ? static_cast<float*>(std::aligned_alloc(64, floats * sizeof(float))) : nullptr;
+        base = floats ? static_cast<float*>(scratch_alloc(floats * sizeof(float))) : nullptr;
         return floats == 0 || base != nullptr;
     }
     float* take(size_t n) {
@@ -108,7 +109,7 @@ struct Arena {
         used += round(n);
         return r;
     }
-    ~Arena() { std::free(base); }
+    ~Arena() { scratch_free(base); }
 };
 
 static inline void copy_rows(int rows, int cols, const float* src, long lds, float* dst, long ldd) {
