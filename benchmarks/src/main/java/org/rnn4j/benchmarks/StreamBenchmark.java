@@ -53,6 +53,14 @@ public class StreamBenchmark {
     @Param({"1", "16", "64", "256"})
     public int streams;
 
+    /** The batcher's largest batch. */
+    @Param({"256"})
+    public int maxBatch;
+
+    /** The batcher's row ranges stepped at once ({@code MicroBatcher.Builder.parallelism}). */
+    @Param({"1"})
+    public int parallelism;
+
     private LSTM lstm;
     private FrozenRnn model;
     private MicroBatcher batcher;
@@ -74,7 +82,8 @@ public class StreamBenchmark {
         lstm.eval();
         model = FrozenRnn.freeze(lstm);
         System.out.println("# stream kernel: " + model.describe());
-        batcher = MicroBatcher.builder(model).maxBatch(256).maxWait(Duration.ofNanos(100_000)).build();
+        batcher = MicroBatcher.builder(model).maxBatch(maxBatch).maxWait(Duration.ofNanos(100_000))
+                .parallelism(parallelism).build();
         states = new StreamState[streams];
         xs = new float[streams][];
         java.util.Random r = new java.util.Random(1);
