@@ -2,6 +2,7 @@ package org.rnn4j.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -189,6 +190,24 @@ class StreamMicroBatcherTest {
             assertTrue(ok > 0, "some requests ran");
             assertTrue(mb.isTerminated());
             assertEquals(ok, mb.requestsStepped());
+        }
+    }
+
+    @Test
+    void shutdownNowFailsTheBatchWaitingForCompany() throws Exception {
+        // The dispatcher takes a lone request and waits up to maxWait (30 s) for more; shutdownNow
+        // interrupts that wait. The gathered request is in neither the queue nor the carry list:
+        // it must still fail with CancellationException, not stay pending (CI caught it lost).
+        try (FrozenRnn m = model(Backends.cpu())) {
+            MicroBatcher mb = MicroBatcher.builder(m).maxBatch(4).maxWait(Duration.ofSeconds(30)).build();
+            CompletableFuture<float[]> f = mb.submit(m.newState(), StreamTesting.randn(new Random(5), m.inputSize()));
+            Thread.sleep(200); // the dispatcher has it in hand and waits in the timed poll
+            assertFalse(f.isDone(), "a lone request waits maxWait for company");
+            mb.shutdownNow();
+            // CompletableFuture.get rethrows a CancellationException cause as itself
+            assertThrows(CancellationException.class, () -> f.get(5, TimeUnit.SECONDS));
+            assertTrue(mb.isTerminated());
+            assertEquals(0, mb.requestsStepped());
         }
     }
 

@@ -247,6 +247,12 @@ public final class MicroBatcher implements AutoCloseable {
             accepting = false;
             terminated = true;
             CancellationException why = new CancellationException("MicroBatcher: shut down before this request ran");
+            // shutdownNow's interrupt can land while a gathered batch waits for company (the timed
+            // poll): those requests are neither queued nor carried, and must not be lost. Requests
+            // of a batch that ran are complete already, so this is a no-op for them.
+            for (Req r : batch) {
+                r.future.completeExceptionally(why);
+            }
             for (Req r : carry) {
                 r.future.completeExceptionally(why);
             }
