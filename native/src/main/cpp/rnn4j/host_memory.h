@@ -98,12 +98,126 @@ inline void host_block_free(void* p) {
     if (!big_free(p)) std::free(p);
 }
 
-// Scratch that need not be zero: the same mapping for big blocks, plain aligned_alloc below.
-inline void* scratch_alloc(std::size_t bytes) {
-    if (bytes >= BIG_MIN) return big_alloc(bytes);
-    return std::aligned_alloc(64, (bytes + 63) & ~std::size_t(63));
+// Scratch of the layer kernels (Arena): big blocks come back from a small cache of blocks
+// freed before, so a training loop that calls forward and backward with the same shapes maps
+// and faults its scratch once, not every call. Why: after the no-memset change above, a probe of
+// config B's LSTM backward (rnn_layer_bench) still had 6% of its samples in clear_page, the
+// kernel zeroing the fresh huge pages of the dgates buffers on every call. The cache holds at
+// most SCRATCH_CACHE_BLOCKS blocks and scratch_cache_limit() bytes (default 256 MiB; the
+// environment variable RNN4J_SCRATCH_CACHE_MB sets it, 0 turns the cache off); a block too big
+// for it is unmapped at once. Only scratch is cached: tensor storage is counted by Java's Memory
+// budget and goes back to the system when freed. Reuse takes the smallest cached block that
+// holds the request and is at most twice its size. Cached scratch is not zero (callers of
+// scratch_alloc never read before they write).
+namespace detail {
+constexpr int SCRATCH_CACHE_BLOCKS = 4;
+struct ScratchCache {
+    std::mutex lock;
+    void* block[SCRATCH_CACHE_BLOCKS] = {};
+    std::size_t length[SCRATCH_CACHE_BLOCKS] = {};
+    std::size_t total = 0;
+};
+inline ScratchCache& scratch_cache() {
+    static ScratchCache* c = new ScratchCache;  // never destroyed, like big_blocks()
+    return *c;
+}
+inline std::size_t big_length(void* p) {  // 0 when p is not a big block
+    BigBlocks& b = big_blocks();
+    if (!p || b.live.load(std::memory_order_relaxed) == 0) return 0;
+    std::lock_guard<std::mutex> g(b.lock);
+    auto it = b.length.find(p);
+    return it == b.length.end() ? 0 : it->second;
+}
+}  // namespace detail
+
+inline std::size_t scratch_cache_limit() {
+    static const std::size_t limit = [] {
+        const char* v = std::getenv("RNN4J_SCRATCH_CACHE_MB");
+        if (!v || !*v) return std::size_t(256) << 20;
+        char* end = nullptr;
+        long mb = std::strtol(v, &end, 10);
+        if (end == v || mb < 0) return std::size_t(256) << 20;  // unreadable: the default
+        return std::size_t(mb) << 20;
+    }();
+    return limit;
 }
 
-inline void scratch_free(void* p) { host_block_free(p); }
+// Scratch that need not be zero: a cached or fresh mapping for big blocks, aligned_alloc below.
+// Built with -DRNN4J_POISON_SCRATCH (the hand-built C++ tests, native/src/test/cpp/README.md),
+// every scratch block starts as NaNs, so a kernel that reads scratch before writing it fails
+// its parity checks instead of passing on the zeros of a fresh mapping.
+inline void* scratch_alloc_unpoisoned(std::size_t bytes);
+inline void* scratch_alloc(std::size_t bytes) {
+    void* p = scratch_alloc_unpoisoned(bytes);
+#ifdef RNN4J_POISON_SCRATCH
+    if (p) {
+        const std::uint32_t nan = 0x7fc00bad;
+        for (std::size_t i = 0; i + 4 <= bytes; i += 4) std::memcpy((char*) p + i, &nan, 4);
+    }
+#endif
+    return p;
+}
+inline void* scratch_alloc_unpoisoned(std::size_t bytes) {
+    if (bytes < BIG_MIN) return std::aligned_alloc(64, (bytes + 63) & ~std::size_t(63));
+    const std::size_t len = (bytes + 4095) & ~std::size_t(4095);
+    detail::ScratchCache& c = detail::scratch_cache();
+    {
+        std::lock_guard<std::mutex> g(c.lock);
+        int best = -1;
+        for (int i = 0; i < detail::SCRATCH_CACHE_BLOCKS; i++)
+            if (c.block[i] && c.length[i] >= len && c.length[i] / 2 <= len &&
+                (best < 0 || c.length[i] < c.length[best]))
+                best = i;
+        if (best >= 0) {
+            void* p = c.block[best];
+            c.total -= c.length[best];
+            c.block[best] = nullptr;
+            c.length[best] = 0;
+            return p;
+        }
+    }
+    return big_alloc(bytes);
+}
+
+inline void scratch_free(void* p) {
+    const std::size_t len = detail::big_length(p);
+    if (len == 0) {
+        std::free(p);
+        return;
+    }
+    detail::ScratchCache& c = detail::scratch_cache();
+    void* evict = nullptr;
+    {
+        std::lock_guard<std::mutex> g(c.lock);
+        if (len <= scratch_cache_limit()) {
+            // a free slot, else the smallest cached block if it is smaller than this one
+            int slot = -1;
+            for (int i = 0; i < detail::SCRATCH_CACHE_BLOCKS; i++)
+                if (!c.block[i]) {
+                    slot = i;
+                    break;
+                }
+            if (slot < 0) {
+                int small = 0;
+                for (int i = 1; i < detail::SCRATCH_CACHE_BLOCKS; i++)
+                    if (c.length[i] < c.length[small]) small = i;
+                if (c.length[small] < len) slot = small;
+            }
+            if (slot >= 0) {
+                // make room under the byte limit by dropping the slot's block, then others
+                std::size_t freed = c.block[slot] ? c.length[slot] : 0;
+                if (c.total - freed + len <= scratch_cache_limit()) {
+                    evict = c.block[slot];
+                    c.total = c.total - freed + len;
+                    c.block[slot] = p;
+                    c.length[slot] = len;
+                    p = nullptr;
+                }
+            }
+        }
+    }
+    if (evict) big_free(evict);
+    if (p) big_free(p);
+}
 
 }  // namespace rnn4j
