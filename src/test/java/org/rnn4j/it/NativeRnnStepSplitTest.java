@@ -167,6 +167,14 @@ class NativeRnnStepSplitTest {
         TensorAssert.assertClose(nat.dh0, ref.dh0, BWD_TOL, BWD_TOL, name + "dh0");
         TensorAssert.assertClose(nat.dWHh, ref.dWHh, BWD_TOL, BWD_TOL, name + "weight_hh grad");
         TensorAssert.assertClose(nat.dWIh, ref.dWIh, BWD_TOL, BWD_TOL, name + "weight_ih grad");
+        TensorAssert.assertClose(nat.dBIh, ref.dBIh, BWD_TOL, BWD_TOL, name + "bias_ih grad");
+        TensorAssert.assertClose(nat.dBHh, ref.dBHh, BWD_TOL, BWD_TOL, name + "bias_hh grad");
+        if (nat.dc0 != null) {
+            TensorAssert.assertClose(nat.dc0, ref.dc0, BWD_TOL, BWD_TOL, name + "dc0");
+        }
+        if (nat.dWHr != null) {
+            TensorAssert.assertClose(nat.dWHr, ref.dWHr, BWD_TOL, BWD_TOL, name + "weight_hr grad");
+        }
     }
 
     /** y, hN and cN of one native forward, as one array. */
