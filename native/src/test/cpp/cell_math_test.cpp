@@ -67,10 +67,10 @@ int main() {
     int dims[RNN_NUM_DIMS] = {CELL_LSTM, 0, I, H, 0};
     int bs[1] = {N};
     for (int threads : {1, 2}) {
-        for (int w = 0; w < 2000; w++) rnn_layer_forward(1, ptrs, lds, dims, bs, T, threads);
+        for (int w = 0; w < 2000; w++) rnn_layer_forward(1, ptrs, lds, dims, bs, T, threads, 0);
         const int reps = 20000;
         auto t0 = std::chrono::steady_clock::now();
-        for (int w = 0; w < reps; w++) rnn_layer_forward(1, ptrs, lds, dims, bs, T, threads);
+        for (int w = 0; w < reps; w++) rnn_layer_forward(1, ptrs, lds, dims, bs, T, threads, 0);
         double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / reps;
         std::printf("LSTM step N=1 I=128 H=256, threads=%d: %.2f us/call (C++ only)\n", threads, us);
     }

@@ -181,19 +181,30 @@ RNN4J_ISA_DISPATCH_AT(void, panels_gemm,
 // the same for every output whatever block of B it falls in, so a row's result does not depend
 // on Nc or on how the rows of B are split between blocks or threads.
 // NR rows of B per block: 4 with 32 zmm (16 accumulators at M = 4), 2 with 16 registers.
-template <int ISA> struct SmallTile { static constexpr int NR = 2; };
-template <> struct SmallTile<ISA_AVX512> { static constexpr int NR = 4; };
+// At M = 1 (one stream, a cell step: the latency case) a block has only NR multiply-add chains
+// of FMA latency each, so it takes more rows of B: NR1 = 8 on AVX-512 (8 accumulators + 8 rows
+// in registers), 4 with 16 registers. Blocking never changes an output's arithmetic.
+template <int ISA> struct SmallTile { static constexpr int NR = 2, NR1 = 4; };
+template <> struct SmallTile<ISA_AVX512> { static constexpr int NR = 4, NR1 = 8; };
 
+// The lanes of v summed: a halving tree down to 4 lanes (element q of each half-sum is
+// t[q] + t[q + w]), then (t0 + t2) + (t1 + t3). Done in registers with shuffles: going through
+// memory (store, then scalar adds) cost about as much as the multiply-adds of a 256-deep row at
+// M = 1. The same additions in the same order as the scalar tree, so the same bits.
 template <typename V, int L>
 static RNN4J_INLINE float fold_lanes(V v) {
-    alignas(64) float t[L];
-    *reinterpret_cast<V*>(t) = v;
-    // halving tree down to 4 lanes: element q of the half-sum is t[q] + t[q + w]
-    if constexpr (L >= 16)
-        for (int q = 0; q < 8; q++) t[q] = t[q] + t[q + 8];
-    if constexpr (L >= 8)
-        for (int q = 0; q < 4; q++) t[q] = t[q] + t[q + 4];
-    return (t[0] + t[2]) + (t[1] + t[3]);
+    vf4 f;
+    if constexpr (L == 16) {
+        const vf8 h = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+                      __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+        f = __builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7);
+    } else if constexpr (L == 8) {
+        f = __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
+    } else {
+        f = v;
+    }
+    const vf4 g = f + __builtin_shufflevector(f, f, 2, 3, 0, 1);  // (t0 + t2, t1 + t3, ., .)
+    return g[0] + g[1];
 }
 
 template <int ISA, int M, int NR>
@@ -237,7 +248,7 @@ static RNN4J_INLINE void small_block(int K, const float* A, long lda, const floa
 template <int ISA, int M>
 static RNN4J_INLINE void small_rows(int Nc, int K, const float* A, long lda, const float* B, long ldb, float* C,
                                     long ldc) {
-    constexpr int NR = SmallTile<ISA>::NR;
+    constexpr int NR = M == 1 ? SmallTile<ISA>::NR1 : SmallTile<ISA>::NR;
     int j = 0;
     for (; j + NR <= Nc; j += NR) small_block<ISA, M, NR>(K, A, lda, B + (long)j * ldb, ldb, C + j, ldc);
     for (; j < Nc; j++) small_block<ISA, M, 1>(K, A, lda, B + (long)j * ldb, ldb, C + j, ldc);
