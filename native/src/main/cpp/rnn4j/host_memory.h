@@ -8,8 +8,8 @@
 // most of them exc_page_fault / clear_page. Here a big block is its own 2 MiB-aligned anonymous
 // mapping, marked MADV_HUGEPAGE (where transparent huge pages are "madvise", the common default,
 // that is one fault per 2 MiB), and not memset: a fresh anonymous mapping reads as zeros already.
-// Freeing unmaps it, so the memory goes back to the system at once and Memory's accounting stays
-// what it was. Small blocks keep posix_memalign.
+// Freeing puts it in a small bounded cache of free big blocks for the next allocation of a similar
+// size (below), or unmaps it. Small blocks keep posix_memalign.
 #pragma once
 
 #include <sys/mman.h>
@@ -84,41 +84,30 @@ inline bool big_free(void* p) {
     return true;
 }
 
-// 64-byte aligned (AVX-512 rows), zero-filled; nullptr when the allocation fails.
-inline void* host_block_alloc(std::size_t bytes) {
-    if (bytes >= BIG_MIN) return big_alloc(bytes);
-    void* p = nullptr;
-    std::size_t n = bytes > 0 ? bytes : 64;
-    if (posix_memalign(&p, 64, n) != 0) return nullptr;
-    std::memset(p, 0, n);
-    return p;
-}
-
-inline void host_block_free(void* p) {
-    if (!big_free(p)) std::free(p);
-}
-
-// Scratch of the layer kernels (Arena): big blocks come back from a small cache of blocks
-// freed before, so a training loop that calls forward and backward with the same shapes maps
-// and faults its scratch once, not every call. Why: after the no-memset change above, a probe of
-// config B's LSTM backward (rnn_layer_bench) still had 6% of its samples in clear_page, the
-// kernel zeroing the fresh huge pages of the dgates buffers on every call. The cache holds at
-// most SCRATCH_CACHE_BLOCKS blocks and scratch_cache_limit() bytes (default 256 MiB; the
-// environment variable RNN4J_SCRATCH_CACHE_MB sets it, 0 turns the cache off); a block too big
-// for it is unmapped at once. Only scratch is cached: tensor storage is counted by Java's Memory
-// budget and goes back to the system when freed. Reuse takes the smallest cached block that
-// holds the request and is at most twice its size. Cached scratch is not zero (callers of
-// scratch_alloc never read before they write).
+// ---- a bounded cache of freed big blocks -------------------------------------------------------
+//
+// Big blocks freed by tensors and by the layer kernels' per-call scratch (Arena) go to a small
+// cache, and the next big allocation of a similar size takes one from it instead of mapping,
+// faulting and (for tensors) zeroing fresh pages, then unmapping them again. Why: with a mapping
+// per block, a config B LSTM backward probe still had 6% of its samples in clear_page, and a JMH
+// profile of config A LSTM training (T=35, N=32, H=256: blocks of 1-6 MB, freed every step) had
+// 38% of its samples in the kernel: page faults, clear_page, and the TLB shootdowns of munmap
+// (IPIs to the step worker's core, each a VM exit on a KVM guest). The cache holds at most
+// CACHE_BLOCKS blocks and host_cache_limit() bytes (default 256 MiB; the environment variable
+// RNN4J_HOST_CACHE_MB sets it, 0 turns the cache off); a block that does not fit is unmapped at
+// once. A request takes the smallest cached block that holds it and is at most twice its size.
+// Cached memory is invisible to Java's Memory budget, which counts live tensors only: a freed
+// tensor's bytes are back in the budget at once, as with any allocator's free list.
 namespace detail {
-constexpr int SCRATCH_CACHE_BLOCKS = 4;
-struct ScratchCache {
+constexpr int CACHE_BLOCKS = 8;
+struct BlockCache {
     std::mutex lock;
-    void* block[SCRATCH_CACHE_BLOCKS] = {};
-    std::size_t length[SCRATCH_CACHE_BLOCKS] = {};
+    void* block[CACHE_BLOCKS] = {};
+    std::size_t length[CACHE_BLOCKS] = {};
     std::size_t total = 0;
 };
-inline ScratchCache& scratch_cache() {
-    static ScratchCache* c = new ScratchCache;  // never destroyed, like big_blocks()
+inline BlockCache& block_cache() {
+    static BlockCache* c = new BlockCache;  // never destroyed, like big_blocks()
     return *c;
 }
 inline std::size_t big_length(void* p) {  // 0 when p is not a big block
@@ -130,9 +119,9 @@ inline std::size_t big_length(void* p) {  // 0 when p is not a big block
 }
 }  // namespace detail
 
-inline std::size_t scratch_cache_limit() {
+inline std::size_t host_cache_limit() {
     static const std::size_t limit = [] {
-        const char* v = std::getenv("RNN4J_SCRATCH_CACHE_MB");
+        const char* v = std::getenv("RNN4J_HOST_CACHE_MB");
         if (!v || !*v) return std::size_t(256) << 20;
         char* end = nullptr;
         long mb = std::strtol(v, &end, 10);
@@ -142,13 +131,88 @@ inline std::size_t scratch_cache_limit() {
     return limit;
 }
 
+namespace detail {
+// A cached block of at least len bytes (len a multiple of 4 KiB), or nullptr.
+inline void* cache_take(std::size_t len) {
+    BlockCache& c = block_cache();
+    std::lock_guard<std::mutex> g(c.lock);
+    int best = -1;
+    for (int i = 0; i < CACHE_BLOCKS; i++)
+        if (c.block[i] && c.length[i] >= len && c.length[i] / 2 <= len && (best < 0 || c.length[i] < c.length[best]))
+            best = i;
+    if (best < 0) return nullptr;
+    void* p = c.block[best];
+    c.total -= c.length[best];
+    c.block[best] = nullptr;
+    c.length[best] = 0;
+    return p;
+}
+
+// Frees big block p (len mapped bytes): into the cache (a free slot, else in place of the
+// smallest cached block if that is smaller), else unmapped.
+inline void cache_put_or_unmap(void* p, std::size_t len) {
+    BlockCache& c = block_cache();
+    void* evict = nullptr;
+    {
+        std::lock_guard<std::mutex> g(c.lock);
+        int slot = -1;
+        for (int i = 0; i < CACHE_BLOCKS && slot < 0; i++)
+            if (!c.block[i]) slot = i;
+        if (slot < 0) {
+            int small = 0;
+            for (int i = 1; i < CACHE_BLOCKS; i++)
+                if (c.length[i] < c.length[small]) small = i;
+            if (c.length[small] < len) slot = small;
+        }
+        if (slot >= 0) {
+            const std::size_t out = c.block[slot] ? c.length[slot] : 0;
+            if (c.total - out + len <= host_cache_limit()) {
+                evict = c.block[slot];
+                c.total = c.total - out + len;
+                c.block[slot] = p;
+                c.length[slot] = len;
+                p = nullptr;
+            }
+        }
+    }
+    if (evict) big_free(evict);
+    if (p) big_free(p);
+}
+
+inline std::size_t page_round(std::size_t bytes) { return (bytes + 4095) & ~std::size_t(4095); }
+}  // namespace detail
+
+// Frees a block of host_block_alloc or scratch_alloc.
+inline void host_block_free(void* p) {
+    const std::size_t len = detail::big_length(p);
+    if (len == 0) std::free(p);
+    else detail::cache_put_or_unmap(p, len);
+}
+
+// 64-byte aligned (AVX-512 rows), zero-filled; nullptr when the allocation fails.
+inline void* host_block_alloc(std::size_t bytes) {
+    if (bytes >= BIG_MIN) {
+        if (void* p = detail::cache_take(detail::page_round(bytes))) {
+            std::memset(p, 0, bytes);  // a reused block: zero it (a fresh mapping is zero already)
+            return p;
+        }
+        return big_alloc(bytes);
+    }
+    void* p = nullptr;
+    std::size_t n = bytes > 0 ? bytes : 64;
+    if (posix_memalign(&p, 64, n) != 0) return nullptr;
+    std::memset(p, 0, n);
+    return p;
+}
+
 // Scratch that need not be zero: a cached or fresh mapping for big blocks, aligned_alloc below.
 // Built with -DRNN4J_POISON_SCRATCH (the hand-built C++ tests, native/src/test/cpp/README.md),
 // every scratch block starts as NaNs, so a kernel that reads scratch before writing it fails
 // its parity checks instead of passing on the zeros of a fresh mapping.
-inline void* scratch_alloc_unpoisoned(std::size_t bytes);
 inline void* scratch_alloc(std::size_t bytes) {
-    void* p = scratch_alloc_unpoisoned(bytes);
+    void* p;
+    if (bytes < BIG_MIN) p = std::aligned_alloc(64, (bytes + 63) & ~std::size_t(63));
+    else if (!(p = detail::cache_take(detail::page_round(bytes)))) p = big_alloc(bytes);
 #ifdef RNN4J_POISON_SCRATCH
     if (p) {
         const std::uint32_t nan = 0x7fc00bad;
@@ -157,67 +221,7 @@ inline void* scratch_alloc(std::size_t bytes) {
 #endif
     return p;
 }
-inline void* scratch_alloc_unpoisoned(std::size_t bytes) {
-    if (bytes < BIG_MIN) return std::aligned_alloc(64, (bytes + 63) & ~std::size_t(63));
-    const std::size_t len = (bytes + 4095) & ~std::size_t(4095);
-    detail::ScratchCache& c = detail::scratch_cache();
-    {
-        std::lock_guard<std::mutex> g(c.lock);
-        int best = -1;
-        for (int i = 0; i < detail::SCRATCH_CACHE_BLOCKS; i++)
-            if (c.block[i] && c.length[i] >= len && c.length[i] / 2 <= len &&
-                (best < 0 || c.length[i] < c.length[best]))
-                best = i;
-        if (best >= 0) {
-            void* p = c.block[best];
-            c.total -= c.length[best];
-            c.block[best] = nullptr;
-            c.length[best] = 0;
-            return p;
-        }
-    }
-    return big_alloc(bytes);
-}
 
-inline void scratch_free(void* p) {
-    const std::size_t len = detail::big_length(p);
-    if (len == 0) {
-        std::free(p);
-        return;
-    }
-    detail::ScratchCache& c = detail::scratch_cache();
-    void* evict = nullptr;
-    {
-        std::lock_guard<std::mutex> g(c.lock);
-        if (len <= scratch_cache_limit()) {
-            // a free slot, else the smallest cached block if it is smaller than this one
-            int slot = -1;
-            for (int i = 0; i < detail::SCRATCH_CACHE_BLOCKS; i++)
-                if (!c.block[i]) {
-                    slot = i;
-                    break;
-                }
-            if (slot < 0) {
-                int small = 0;
-                for (int i = 1; i < detail::SCRATCH_CACHE_BLOCKS; i++)
-                    if (c.length[i] < c.length[small]) small = i;
-                if (c.length[small] < len) slot = small;
-            }
-            if (slot >= 0) {
-                // make room under the byte limit by dropping the slot's block, then others
-                std::size_t freed = c.block[slot] ? c.length[slot] : 0;
-                if (c.total - freed + len <= scratch_cache_limit()) {
-                    evict = c.block[slot];
-                    c.total = c.total - freed + len;
-                    c.block[slot] = p;
-                    c.length[slot] = len;
-                    p = nullptr;
-                }
-            }
-        }
-    }
-    if (evict) big_free(evict);
-    if (p) big_free(p);
-}
+inline void scratch_free(void* p) { host_block_free(p); }
 
 }  // namespace rnn4j

@@ -79,6 +79,28 @@ class NativeMisuseTest {
         assertThrows(IllegalArgumentException.class, () -> be.allocate(-1));
     }
 
+    @Test
+    void reusedBigBlocksComeBackZeroed() {
+        // blocks of 1 MiB and more go to a cache when freed (host_memory.h) and are handed out
+        // again: a new tensor must still read as zeros, also when it reuses a larger block
+        try (Backends.Override o = Backends.use(be)) {
+            for (int round = 0; round < 4; round++) {
+                int rows = round % 2 == 0 ? 512 : 300; // 2 MiB, then 1.2 MiB in a 2 MiB block
+                Tensor dirty = Tensor.full(7f + round, rows, 1024);
+                assertEquals(7f + round, dirty.get(rows - 1, 1023));
+                dirty.close();
+                try (Tensor z = Tensor.zeros(rows, 1024)) {
+                    float[] v = z.toArray();
+                    for (int i = 0; i < v.length; i++) {
+                        if (v[i] != 0f) {
+                            throw new AssertionError("round " + round + ": element " + i + " of a fresh tensor is " + v[i]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     // ---- Tensor.get ----------------------------------------------------------------------------
 
     @Test
