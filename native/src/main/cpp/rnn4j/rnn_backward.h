@@ -91,14 +91,19 @@ RNN4J_ISA_DISPATCH_AT(void, backward_pointwise,
                        float* dgh),
                       (kind, H, j0, j1, bt, dhp, lddhp, dh, dc, wsp, ldw, cprev, hprev, dg, dgh))
 
+// acc[j] += the sums of columns j in [c0, c1) of m (rows, GH), row by row, in double.
+static inline void accumulate_columns(int rows, int GH, int c0, int c1, const float* m, double* acc) {
+    for (int s = 0; s < rows; s++) {
+        const float* r = m + (long)s * GH;
+        for (int j = c0; j < c1; j++) acc[j] += r[j];
+    }
+}
+
 // dst[j] (and dst2[j] when not null) += the column sum of m (S, GH) for columns j in [c0, c1),
 // summed in double so long sequences do not lose digits; acc (GH) indexed by column.
 static void add_column_sums(int S, int GH, int c0, int c1, const float* m, float* dst, double* acc, float* dst2) {
     for (int j = c0; j < c1; j++) acc[j] = 0;
-    for (int s = 0; s < S; s++) {
-        const float* r = m + (long)s * GH;
-        for (int j = c0; j < c1; j++) acc[j] += r[j];
-    }
+    accumulate_columns(S, GH, c0, c1, m, acc);
     for (int j = c0; j < c1; j++) dst[j] += (float)acc[j];
     if (dst2)
         for (int j = c0; j < c1; j++) dst2[j] += (float)acc[j];
@@ -227,15 +232,8 @@ static void backward_part(void* arg, int part) {
         if (d.db_ih.p || d.db_hh.p) {
             for (int g = 0; g < d.G; g++) {
                 const int c0 = g * H + j0, c1 = g * H + j1;
-                for (int b = 0; b < bt; b++) {
-                    const float* r = pl.dg + (row0 + b) * GH;
-                    for (int j = c0; j < c1; j++) pl.colAcc[j] += r[j];
-                }
-                if (pl.colAccH != pl.colAcc)
-                    for (int b = 0; b < bt; b++) {
-                        const float* r = pl.dgh + (row0 + b) * GH;
-                        for (int j = c0; j < c1; j++) pl.colAccH[j] += r[j];
-                    }
+                accumulate_columns(bt, GH, c0, c1, pl.dg + row0 * GH, pl.colAcc);
+                if (pl.colAccH != pl.colAcc) accumulate_columns(bt, GH, c0, c1, pl.dgh + row0 * GH, pl.colAccH);
             }
         }
     } else {

@@ -146,7 +146,6 @@ public final class StreamLatency {
         long interval = (long) (1e9 * clients / rate); // per client
         Recorder rec = new Recorder(3);
         AtomicLong completed = new AtomicLong();
-        AtomicBoolean stop = new AtomicBoolean();
         long start = System.nanoTime() + 10_000_000L;
         long measureFrom = start + warmupSecs * 1_000_000_000L;
         long end = measureFrom + secs * 1_000_000_000L;
@@ -159,7 +158,7 @@ public final class StreamLatency {
                 // clients start staggered across one interval, so arrivals are spread evenly
                 long intended = start + interval * kk / clients;
                 int s = 0;
-                while (intended < end && !stop.get()) {
+                while (intended < end) {
                     long now = System.nanoTime();
                     if (now < intended) {
                         // sleep to the next tick at or after the intended time: requests due
