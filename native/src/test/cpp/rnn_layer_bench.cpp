@@ -48,16 +48,19 @@ int main(int argc, char** argv) {
         if (kind == CELL_LSTM) set(SLOT_DC0, dc0, H);
     }
     double best = 1e30, sum = 0;
+    std::vector<double> kept;
     for (int it = 0; it < iters; it++) {
         auto t0 = std::chrono::steady_clock::now();
         int rc = mode == 'b' ? rnn_layer_backward(1, ptrs, lds, dims, bs.data(), T, threads, 0)
                              : rnn_layer_forward(1, ptrs, lds, dims, bs.data(), T, threads, 0);
         double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         if (rc) { std::printf("rc %d\n", rc); return 1; }
-        if (it >= iters / 4) { best = std::min(best, ms); sum += ms; }
+        if (it >= iters / 4) { best = std::min(best, ms); sum += ms; kept.push_back(ms); }
     }
     double flops = 2.0 * GH * (I + R) * S * (mode == 'b' ? 2 : 1);
     int n = iters - iters / 4;
-    std::printf("kind=%d T=%d N=%d I=%d H=%d threads=%d isa=%d %s: best %.2f ms, mean %.2f ms, %.1f GFLOP/s (best)\n", kind,
-                T, N, I, H, threads, isa_active(), mode == 'b' ? "backward" : "forward", best, sum / n, flops / best / 1e6);
+    std::sort(kept.begin(), kept.end());
+    std::printf("kind=%d T=%d N=%d I=%d H=%d threads=%d isa=%d %s: best %.4g ms, median %.4g ms, mean %.4g ms, %.1f GFLOP/s (best)\n",
+                kind, T, N, I, H, threads, isa_active(), mode == 'b' ? "backward" : "forward", best, kept[kept.size() / 2], sum / n,
+                flops / best / 1e6);
 }

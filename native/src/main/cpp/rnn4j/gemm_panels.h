@@ -207,6 +207,37 @@ static RNN4J_INLINE float fold_lanes(V v) {
     return g[0] + g[1];
 }
 
+// fold_lanes of four vectors at once, the same additions in the same order (so the same bits),
+// four halvings sharing each shuffle and add: the lanes of a0..a3 summed into one vf4. Per
+// output one fold_lanes costs about six shuffles and adds; here the four share eleven.
+template <typename V, int L>
+static RNN4J_INLINE vf4 fold_lanes4(V a0, V a1, V a2, V a3) {
+    vf16 q;  // 128-bit lane i: (t0, t1, t2, t3) of vector i after the halvings down to 4 lanes
+    if constexpr (L == 16) {
+        // h_i = a_i[0:8] + a_i[8:16], two per register; then f_i = h_i[0:4] + h_i[4:8]
+        const vf16 h01 = __builtin_shufflevector(a0, a1, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23) +
+                         __builtin_shufflevector(a0, a1, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+        const vf16 h23 = __builtin_shufflevector(a2, a3, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23) +
+                         __builtin_shufflevector(a2, a3, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+        q = __builtin_shufflevector(h01, h23, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27) +
+            __builtin_shufflevector(h01, h23, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+    } else if constexpr (L == 8) {
+        const vf8 f01 = __builtin_shufflevector(a0, a1, 0, 1, 2, 3, 8, 9, 10, 11) +
+                        __builtin_shufflevector(a0, a1, 4, 5, 6, 7, 12, 13, 14, 15);
+        const vf8 f23 = __builtin_shufflevector(a2, a3, 0, 1, 2, 3, 8, 9, 10, 11) +
+                        __builtin_shufflevector(a2, a3, 4, 5, 6, 7, 12, 13, 14, 15);
+        q = __builtin_shufflevector(f01, f23, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    } else {
+        const vf8 f01 = __builtin_shufflevector(a0, a1, 0, 1, 2, 3, 4, 5, 6, 7);
+        const vf8 f23 = __builtin_shufflevector(a2, a3, 0, 1, 2, 3, 4, 5, 6, 7);
+        q = __builtin_shufflevector(f01, f23, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    }
+    // per lane (t0 + t2, t1 + t3), then their sum, as fold_lanes
+    const vf16 g = q + __builtin_shufflevector(q, q, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
+    const vf16 r = g + __builtin_shufflevector(g, g, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
+    return __builtin_shufflevector(r, r, 0, 4, 8, 12);
+}
+
 template <int ISA, int M, int NR>
 static RNN4J_INLINE void small_block(int K, const float* A, long lda, const float* B, long ldb, float* C, long ldc) {
     typedef typename Simd<ISA>::V V;
@@ -217,6 +248,34 @@ static RNN4J_INLINE void small_block(int K, const float* A, long lda, const floa
 #pragma GCC unroll 16
         for (int q = 0; q < NR; q++) acc[m][q] = V{};
     int k = 0;
+    if constexpr (M == 1 && NR == 8) {
+        // Eight rows of B from three base pointers and one byte stride s (rows 0, 1, 2, 4 from
+        // b0, 3, 5, 7 from b3, 6 from b6) in base + s * scale addressing. Written plainly, the
+        // compiler keeps eight row pointers live and, with the block loop's own values, spills
+        // them: five stack reloads per iteration beside nine loads (the asm keeps s opaque so
+        // the addresses stay base + index). The same products in the same order.
+        const char* b0 = reinterpret_cast<const char*>(B);
+        long s = ldb * (long)sizeof(float);
+        const char* b3 = b0 + 3 * s;
+        const char* b6 = b0 + 6 * s;
+        const float* a = A;
+        for (; k + L <= K; k += L) {
+            __asm__("" : "+r"(s));
+            const V x = loadu<V>(a);
+            acc[0][0] += x * loadu<V>(reinterpret_cast<const float*>(b0));
+            acc[0][1] += x * loadu<V>(reinterpret_cast<const float*>(b0 + s));
+            acc[0][2] += x * loadu<V>(reinterpret_cast<const float*>(b0 + 2 * s));
+            acc[0][3] += x * loadu<V>(reinterpret_cast<const float*>(b3));
+            acc[0][4] += x * loadu<V>(reinterpret_cast<const float*>(b0 + 4 * s));
+            acc[0][5] += x * loadu<V>(reinterpret_cast<const float*>(b3 + 2 * s));
+            acc[0][6] += x * loadu<V>(reinterpret_cast<const float*>(b6));
+            acc[0][7] += x * loadu<V>(reinterpret_cast<const float*>(b3 + 4 * s));
+            a += L;
+            b0 += L * sizeof(float);
+            b3 += L * sizeof(float);
+            b6 += L * sizeof(float);
+        }
+    }
     for (; k + L <= K; k += L) {
         V w[NR];
 #pragma GCC unroll 16
@@ -232,7 +291,15 @@ static RNN4J_INLINE void small_block(int K, const float* A, long lda, const floa
 #pragma GCC unroll 16
     for (int m = 0; m < M; m++)
 #pragma GCC unroll 16
-        for (int q = 0; q < NR; q++) s[m][q] = fold_lanes<V, L>(acc[m][q]);
+        for (int q = 0; q < NR; q += 4) {
+            if constexpr (NR % 4 == 0) {
+                const vf4 f = fold_lanes4<V, L>(acc[m][q], acc[m][q + 1], acc[m][q + 2], acc[m][q + 3]);
+#pragma GCC unroll 4
+                for (int i = 0; i < 4; i++) s[m][q + i] = f[i];
+            } else {
+                for (int i = q; i < std::min(NR, q + 4); i++) s[m][i] = fold_lanes<V, L>(acc[m][i]);
+            }
+        }
     for (int m = 0; m < M; m++)  // the K % L tail, in order
         for (int q = 0; q < NR; q++) {
             const float* a = A + (long)m * lda;
