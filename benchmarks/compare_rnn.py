@@ -199,6 +199,7 @@ def main():
             print(f"- rnn4j: ISA path {e.get('isa')} (detected {e.get('detected')}, requested {e.get('requested')}), "
                   f"backend {e.get('backend')}, rnn4j.threads={e.get('rnn4j.threads')} "
                   f"(OpenBLAS threads {e.get('blas_threads')}), bytedeco OpenBLAS core {core}, "
+                  + (f"OpenBLAS pool spin {e['openblas_pool_spin']} ticks, " if "openblas_pool_spin" in e else "") +
                   f"OPENBLAS_CORETYPE={e.get('OPENBLAS_CORETYPE')}, JDK {e.get('jdk')}")
         if len(envs) > 1:
             print("- WARNING: the JMH JVMs did not all run the same setup (lines above)")

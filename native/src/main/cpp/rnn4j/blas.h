@@ -74,5 +74,8 @@ inline void set_num_threads(int n) { BlasCount::get().configure(n); }
 // The count the calling thread's next OpenBLAS call runs with (blas_count.h): the configured
 // budget outside a layer section; the process-wide OpenBLAS setting is an implementation detail.
 inline int get_num_threads() { return blas_wanted(); }
+// OpenBLAS's pool spin after a threaded call, 2^log2 ticks unless OPENBLAS_THREAD_TIMEOUT is set
+// (blas_count.h says why); returns the log2 in force, 0 when this OpenBLAS cannot be told.
+inline int set_blas_pool_spin(int log2) { return BlasCount::get().set_pool_spin(log2); }
 
 }  // namespace rnn4j

@@ -19,7 +19,18 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
+
+// OpenBLAS internals for its pool's spin time (blas_server.c, openblas_env.c), exported by the
+// OpenBLAS we link; weak, so a build without them links and simply keeps OpenBLAS's default.
+extern "C" {
+__attribute__((weak)) void openblas_read_env(void);
+__attribute__((weak)) int openblas_thread_timeout(void);
+__attribute__((weak)) int blas_thread_shutdown_(void);
+__attribute__((weak)) int blas_thread_init(void);
+}
 
 namespace rnn4j {
 
@@ -51,6 +62,38 @@ public:
     void leave() {
         std::lock_guard<std::mutex> l(m_);
         if (--users_ == 0) cv_.notify_all();
+    }
+
+    // How long OpenBLAS's pool threads spin for more work after a threaded call before they
+    // sleep: 2^log2 time-stamp ticks, unless OPENBLAS_THREAD_TIMEOUT is set (then that, which
+    // OpenBLAS clamps to 4..30). Returns the log2 in force, 0 when this OpenBLAS has no such knob.
+    //
+    // Why: OpenBLAS's default is 2^28 ticks, about 0.1 s, and a spinning pool thread holds a core.
+    // rnn4j alternates OpenBLAS calls (a Linear head, a layer's input GEMM) with rounds on its own
+    // step worker (rnn_step_worker.h) on the same cores, so for 0.1 s after every OpenBLAS call the
+    // worker shared its core with a spinning OpenBLAS thread: the README's char-LM step (LSTM +
+    // Linear head) took 19-28 ms instead of 11-15 ms, and the LSTM's own forward and backward ran
+    // 1.5-2x slower inside it than alone. 2^14 ticks (a few microseconds) still catches calls that
+    // follow each other at once. The pool is restarted so that its threads take the new time (OpenBLAS
+    // reads it when it starts them); under the lock, with no OpenBLAS call of ours running, once,
+    // when the backend loads.
+    // The variable is set only while OpenBLAS reads it, and removed again: the process's
+    // environment (and a child process's) stays as it was.
+    int set_pool_spin(int log2) {
+        std::unique_lock<std::mutex> l(m_);
+        if (!openblas_read_env || !openblas_thread_timeout || !blas_thread_shutdown_ || !blas_thread_init) return 0;
+        const char* user = std::getenv("OPENBLAS_THREAD_TIMEOUT");
+        if (!(user && *user) && openblas_thread_timeout() != log2) {
+            cv_.wait(l, [this] { return users_ == 0; });
+            char v[16];
+            std::snprintf(v, sizeof v, "%d", log2);
+            setenv("OPENBLAS_THREAD_TIMEOUT", v, 1);
+            openblas_read_env();
+            unsetenv("OPENBLAS_THREAD_TIMEOUT");
+            blas_thread_shutdown_();
+            blas_thread_init();
+        }
+        return openblas_thread_timeout();
     }
 
 private:

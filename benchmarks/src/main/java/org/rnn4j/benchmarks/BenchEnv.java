@@ -69,6 +69,7 @@ public final class BenchEnv {
                 + " rnn4j.threads=" + threads
                 + " blas_threads=" + NativeBackend.blasThreads()
                 + " openblas_core=" + NativeBackend.blasCore().replace(' ', '_')
+                + " openblas_pool_spin=2^" + NativeBackend.blasPoolSpin()
                 + " OPENBLAS_CORETYPE=" + (coretype == null || coretype.isBlank() ? "unset" : coretype.trim())
                 + " jdk=" + System.getProperty("java.version")
                 + " cpu=" + cpuModel(); // last: the model name has spaces

@@ -89,6 +89,7 @@ public final class NativeBackend implements Backend {
             Abi.check("libjnirnn4j", NativeKernels.abi());
             rnnThreads = threads();
             NativeKernels.set_num_threads(rnnThreads);
+            blasPoolSpin = NativeKernels.set_blas_pool_spin(BLAS_POOL_SPIN_LOG2);
             Isa wanted = requestedIsa();
             if (wanted != null) {
                 NativeKernels.isa_set(wanted.code());
@@ -104,6 +105,26 @@ public final class NativeBackend implements Backend {
             reason = t.getClass().getName() + ": " + t.getMessage();
             return false;
         }
+    }
+
+    /**
+     * OpenBLAS's pool threads spin 2^this time-stamp ticks (a few microseconds) for more work
+     * after a threaded call, then sleep; OpenBLAS's own default, 2^28 (about 0.1 s), kept a core
+     * busy beside rnn4j's step worker after every OpenBLAS call (blas_count.h has the numbers).
+     * {@code OPENBLAS_THREAD_TIMEOUT} in the environment takes precedence.
+     */
+    static final int BLAS_POOL_SPIN_LOG2 = 14;
+
+    private static volatile int blasPoolSpin;
+
+    /**
+     * The log2 of the time-stamp ticks OpenBLAS's pool threads spin after a threaded call before
+     * they sleep ({@value #BLAS_POOL_SPIN_LOG2} unless {@code OPENBLAS_THREAD_TIMEOUT} says
+     * otherwise); 0 when the linked OpenBLAS cannot be told.
+     */
+    public static int blasPoolSpin() {
+        requireLoaded();
+        return blasPoolSpin;
     }
 
     /** The OpenBLAS thread count chosen at load time. */

@@ -159,4 +159,11 @@ public final class NativeKernels {
     public static native void set_num_threads(int n);
 
     public static native int get_num_threads();
+
+    /**
+     * How long OpenBLAS's pool threads spin after a threaded call before they sleep: 2^log2
+     * time-stamp ticks, unless the environment sets {@code OPENBLAS_THREAD_TIMEOUT}; restarts the
+     * pool. Returns the log2 in force, 0 when the linked OpenBLAS has no such setting.
+     */
+    public static native int set_blas_pool_spin(int log2);
 }
