@@ -76,9 +76,8 @@ public:
     // 1.5-2x slower inside it than alone. 2^14 ticks (a few microseconds) still catches calls that
     // follow each other at once. The pool is restarted so that its threads take the new time (OpenBLAS
     // reads it when it starts them); under the lock, with no OpenBLAS call of ours running, once,
-    // when the backend loads.
-    // The variable is set only while OpenBLAS reads it, and removed again: the process's
-    // environment (and a child process's) stays as it was.
+    // when the backend loads. The variable is set only while OpenBLAS reads it, and removed again:
+    // the process's environment (and a child process's) stays as it was.
     int set_pool_spin(int log2) {
         std::unique_lock<std::mutex> l(m_);
         if (!openblas_read_env || !openblas_thread_timeout || !blas_thread_shutdown_ || !blas_thread_init) return 0;

@@ -290,15 +290,16 @@ static RNN4J_INLINE void small_block(int K, const float* A, long lda, const floa
     float s[M][NR];
 #pragma GCC unroll 16
     for (int m = 0; m < M; m++)
-#pragma GCC unroll 16
-        for (int q = 0; q < NR; q += 4) {
-            if constexpr (NR % 4 == 0) {
+        if constexpr (NR % 4 == 0) {
+#pragma GCC unroll 4
+            for (int q = 0; q < NR; q += 4) {
                 const vf4 f = fold_lanes4<V, L>(acc[m][q], acc[m][q + 1], acc[m][q + 2], acc[m][q + 3]);
 #pragma GCC unroll 4
                 for (int i = 0; i < 4; i++) s[m][q + i] = f[i];
-            } else {
-                for (int i = q; i < std::min(NR, q + 4); i++) s[m][i] = fold_lanes<V, L>(acc[m][i]);
             }
+        } else {
+#pragma GCC unroll 4
+            for (int q = 0; q < NR; q++) s[m][q] = fold_lanes<V, L>(acc[m][q]);
         }
     for (int m = 0; m < M; m++)  // the K % L tail, in order
         for (int q = 0; q < NR; q++) {
