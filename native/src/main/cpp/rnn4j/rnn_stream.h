@@ -273,11 +273,15 @@ static RNN4J_INLINE void stream_cell_row(const StreamModel& m, const StreamLayer
             for (int j = 0; j < GH; j++) pre[j] = gi[j] + bih[j] + gh[j] + bhh[j];
             float* __restrict c = hc + m.R;
             float* __restrict out = m.P > 0 ? hpre : hc;
+            // lstm_forward in passes, as rnn_forward.h's lstm_units: the activations in place
+            // (i and f are one block), then c and h
+            for (int j = 0; j < 2 * H; j++) pre[j] = sigmoid_approx(pre[j]);
+            for (int j = 2 * H; j < 3 * H; j++) pre[j] = tanh_approx(pre[j]);
+            for (int j = 3 * H; j < GH; j++) pre[j] = sigmoid_approx(pre[j]);
             for (int j = 0; j < H; j++) {
-                float i, f, g, o, cn, hv;
-                lstm_forward(pre[j], pre[H + j], pre[2 * H + j], pre[3 * H + j], c[j], i, f, g, o, cn, hv);
+                const float cn = lstm_cell(pre[j], pre[H + j], pre[2 * H + j], c[j]);
                 c[j] = cn;
-                out[j] = hv;
+                out[j] = lstm_hidden(pre[3 * H + j], cn);
             }
             if (m.P == 0) std::memcpy(y, hc, sizeof(float) * H);
             break;
@@ -288,11 +292,10 @@ static RNN4J_INLINE void stream_cell_row(const StreamModel& m, const StreamLayer
             for (int j = 0; j < GH; j++) xa[j] = gi[j] + bih[j];
             for (int j = 0; j < GH; j++) ha[j] = gh[j] + bhh[j];
             float* h = hc;  // read h_prev[j], then write h[j]: same element, so no restrict
-            for (int j = 0; j < H; j++) {
-                float r, z, n, hv;
-                gru_forward(xa[j], xa[H + j], xa[2 * H + j], ha[j], ha[H + j], ha[2 * H + j], h[j], r, z, n, hv);
-                h[j] = hv;
-            }
+            // gru_forward in two passes (rnn_forward.h's gru_units): r and z into xa, then n, h
+            for (int j = 0; j < 2 * H; j++) xa[j] = sigmoid_approx(xa[j] + ha[j]);
+            for (int j = 0; j < H; j++)
+                h[j] = gru_hidden(xa[H + j], gru_candidate(xa[2 * H + j], xa[j], ha[2 * H + j]), h[j]);
             std::memcpy(y, h, sizeof(float) * H);
             break;
         }

@@ -42,24 +42,39 @@ RNN4J_HD_INLINE float rnn_relu_forward(float pre) {
 
 // pi, pf, pg, po: full pre-activation sums of the four gates; c_prev the cell state.
 // Outputs the activated gates, the new cell state c and h = o * tanh(c) (before any projection).
+// The CPU kernels run it in two passes (the gates' activations, then lstm_cell / lstm_hidden)
+// with the same arithmetic; see rnn_forward.h.
+RNN4J_HD_INLINE float lstm_cell(float i, float f, float g, float c_prev) {
+    return f * c_prev + i * g;
+}
+RNN4J_HD_INLINE float lstm_hidden(float o, float c) {
+    return o * tanh_approx(c);
+}
 RNN4J_HD_INLINE void lstm_forward(float pi, float pf, float pg, float po, float c_prev,
                                   float& i, float& f, float& g, float& o, float& c, float& h) {
     i = sigmoid_approx(pi);
     f = sigmoid_approx(pf);
     g = tanh_approx(pg);
     o = sigmoid_approx(po);
-    c = f * c_prev + i * g;
-    h = o * tanh_approx(c);
+    c = lstm_cell(i, f, g, c_prev);
+    h = lstm_hidden(o, c);
 }
 
 // xr, xz, xn: input-side sums (W_i* x + b_i*); hr, hz, hn: hidden-side sums (W_h* h + b_h*),
 // apart because n = tanh(xn + r * hn). h_prev is the previous state of this unit.
+// Two passes on the CPU as well: r and z, then gru_candidate / gru_hidden.
+RNN4J_HD_INLINE float gru_candidate(float xn, float r, float hn) {
+    return tanh_approx(xn + r * hn);
+}
+RNN4J_HD_INLINE float gru_hidden(float z, float n, float h_prev) {
+    return (1.0f - z) * n + z * h_prev;
+}
 RNN4J_HD_INLINE void gru_forward(float xr, float xz, float xn, float hr, float hz, float hn, float h_prev,
                                  float& r, float& z, float& n, float& h) {
     r = sigmoid_approx(xr + hr);
     z = sigmoid_approx(xz + hz);
-    n = tanh_approx(xn + r * hn);
-    h = (1.0f - z) * n + z * h_prev;
+    n = gru_candidate(xn, r, hn);
+    h = gru_hidden(z, n, h_prev);
 }
 
 // ---- backward, one hidden unit -------------------------------------------------------------
