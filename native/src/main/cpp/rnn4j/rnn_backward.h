@@ -181,51 +181,13 @@ struct BwdPlan {
     int nparts;                        // parts per round (plan_parts)
     int pan[StepWorker::MAX_PARTS + 1];  // part k owns panels [pan[k], pan[k+1])
     int u[StepWorker::MAX_PARTS + 1];    // and hidden units [u[k], u[k+1])
-    int gr[StepWorker::MAX_PARTS + 1];   // phase 2: part k owns gate columns [gr[k], gr[k+1]) of dW
     double* colAcc;  // (GH) bias-gradient sums
     double* colAccH; // (GH) those of dgh where it differs from dg (GRU), else colAcc
     int s, phase;
 };
 
-// Phase 2, after the step loop: the whole-sequence gradients, in parts on single-threaded
-// OpenBLAS calls (so OpenBLAS's own pool never runs, and spins, beside the step worker): part k
-// does the rows [gr[k], gr[k+1]) of dW_ih and dW_hh (consecutive gate columns, across gate
-// boundaries) and those bias columns, and its share of the rows of dx. Every part writes its own
-// rows and columns. One GEMM per matrix and part, not one per gate: each call packs the whole of
-// x or hprev (S rows) again, so per-gate calls packed them G times as often (sgemm_itcopy was 11%
-// of a B LSTM training profile).
-static void backward_grads_part(const BwdPlan& pl, int part) {
-    const RnnDir& d = *pl.d;
-    const BlasWant one(1);
-    const int R = d.R, GH = d.GH, S = d.S, I = d.I;
-    const int c0 = pl.gr[part], n = pl.gr[part + 1] - c0;
-    if (n > 0) {
-        if (d.dw_ih.p && I > 0)  // (n, I) += dg[:, c0:c0+n]^T x
-            sgemm_rm(CblasTrans, CblasNoTrans, n, I, S, 1.0f, pl.dg + c0, GH, d.x.p, (int)d.x.ld, 1.0f,
-                     d.dw_ih.p + (long)c0 * d.dw_ih.ld, (int)d.dw_ih.ld);
-        if (d.dw_hh.p)  // (n, R) += dgh[:, c0:c0+n]^T hprev
-            sgemm_rm(CblasTrans, CblasNoTrans, n, R, S, 1.0f, pl.dgh + c0, GH, pl.hprev, R, 1.0f,
-                     d.dw_hh.p + (long)c0 * d.dw_hh.ld, (int)d.dw_hh.ld);
-        // the bias gradients: column sums gathered step by step in phase 0
-        for (int j = c0; j < c0 + n; j++) {
-            if (d.db_ih.p) d.db_ih.p[j] += (float)pl.colAcc[j];
-            if (d.db_hh.p) d.db_hh.p[j] += (float)pl.colAccH[j];
-        }
-    }
-    if (d.dx.p && I > 0) {  // rows [r0, r1) of dx (S, I) += dg (S, GH) W_ih (GH, I)
-        const long r0 = (long)S * part / pl.nparts, r1 = (long)S * (part + 1) / pl.nparts;
-        if (r1 > r0)
-            sgemm_rm(CblasNoTrans, CblasNoTrans, (int)(r1 - r0), I, GH, 1.0f, pl.dg + r0 * GH, GH, d.w_ih.p,
-                     (int)d.w_ih.ld, 1.0f, d.dx.p + r0 * d.dx.ld, (int)d.dx.ld);
-    }
-}
-
 static void backward_part(void* arg, int part) {
     const BwdPlan& pl = *static_cast<const BwdPlan*>(arg);
-    if (pl.phase == 2) {
-        backward_grads_part(pl, part);
-        return;
-    }
     const RnnDir& d = *pl.d;
     const int H = d.H, R = d.R, GH = d.GH;
     const int j0 = pl.u[part], j1 = pl.u[part + 1];
@@ -281,7 +243,6 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
     // their columns of dh (R = H in a split). Unsplit, one part has all R columns.
     bp.nparts = splittable ? plan_parts(H) : 1;
     split_range(R, bp.nparts, 16, bp.u);
-    split_range(GH, bp.nparts, 16, bp.gr);
     bp.pan[0] = 0;
     for (int q = 0; q < bp.nparts; q++)
         bp.pan[q + 1] = bp.pan[q] + (packed ? make_panels_n(pw, bp.u[q], bp.u[q + 1], GH, nullptr, 0, nullptr, nullptr) : 0);
@@ -388,23 +349,27 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
     }
     if (d.dh0.p) copy_rows(N, R, dh, R, d.dh0.p, d.dh0.ld);
     if (lstm && d.dc0.p) copy_rows(N, H, dc, H, d.dc0.p, d.dc0.ld);
-    if (splittable) {
-        // the whole-sequence gradients in parts, with the worker or all here (same arithmetic)
-        bp.phase = 2;
-        StepWorker::run_parts(worker, backward_part, &bp, bp.nparts);
-        if (worker) worker->release();
-        return RNN_OK;
-    }
-    // the whole-sequence GEMMs below use OpenBLAS's threads
-
-    // whole-sequence gradients
+    // The whole-sequence gradients: OpenBLAS GEMMs on this direction's thread budget, split or not
+    // (the worker is released first, so it sleeps instead of spinning beside OpenBLAS's threads).
+    // A split once ran them in parts on single-threaded calls, while OpenBLAS's pool spun for
+    // 0.1 s after every threaded call (blas_count.h's pool spin fixed that): each part packed all
+    // of x and hprev again, 15% of a B LSTM backward in sgemm_*copy; one threaded call packs
+    // them once.
+    if (worker) worker->release();
     if (d.dw_ih.p && I > 0)  // (GH, I) += dg^T (GH, S) x (S, I)
         sgemm_rm(CblasTrans, CblasNoTrans, GH, I, S, 1.0f, dg, GH, d.x.p, (int)d.x.ld, 1.0f,
                     d.dw_ih.p, (int)d.dw_ih.ld);
     if (d.dw_hh.p)  // (GH, R) += dgh^T (GH, S) hprev (S, R)
         sgemm_rm(CblasTrans, CblasNoTrans, GH, R, S, 1.0f, dgh, GH, hprev, R, 1.0f, d.dw_hh.p,
                     (int)d.dw_hh.ld);
-    add_bias_grads(d, 0, GH, dg, dgh, colAcc);
+    if (splittable) {  // the column sums gathered step by step in phase 0
+        for (int j = 0; j < GH; j++) {
+            if (d.db_ih.p) d.db_ih.p[j] += (float)bp.colAcc[j];
+            if (d.db_hh.p) d.db_hh.p[j] += (float)bp.colAccH[j];
+        }
+    } else {
+        add_bias_grads(d, 0, GH, dg, dgh, colAcc);
+    }
     if (proj && d.dw_hr.p)  // (P, H) += dhAll^T (P, S) (o*tanh c) (S, H)
         sgemm_rm(CblasTrans, CblasNoTrans, P, H, S, 1.0f, dhAll, P, ws + 5 * H, (int)ldws, 1.0f,
                     d.dw_hr.p, (int)d.dw_hr.ld);
