@@ -22,14 +22,6 @@
 
 namespace rnn4j {
 
-// Pointwise part of one backward step for rows [0, bt) of step t: dhp (bt, H) ld lddhp gradient
-// of the unprojected output, dh (N, R) running state gradient (GRU: replaced by the direct path
-// dh*z, the W_hh part is added by the caller's GEMM), dc (N, H) running cell gradient (LSTM, in
-// place), wsp (bt, W) ld ldw this step's saved activations, cprev (bt) row pointers to c_{t-1}
-// (LSTM), hprev (bt, R) previous states, dg (bt, GH) input-side and dgh (bt, GH) hidden-side
-// pre-activation gradients (dgh only written for GRU; the others share dg). Only hidden units
-// [j0, j1) are touched (column j of every gate block, of dh, dc): disjoint ranges can run on
-// different threads.
 // LSTM units [j0, j1) of one row: dr (H) gradient of o*tanh(c), dcs (H) running gradient of c
 // (replaced by that of c_prev), w (W) the step's saved i, f, g, o, c, cp (H) c_prev, gb (GH) the
 // gates' pre-activation gradients. The buffers are distinct (restrict): without it GCC left this
@@ -67,6 +59,14 @@ static RNN4J_INLINE void gru_units_backward(int H, int j0, int j1, float* __rest
     }
 }
 
+// Pointwise part of one backward step for rows [0, bt) of step t: dhp (bt, H) ld lddhp gradient
+// of the unprojected output, dh (N, R) running state gradient (GRU: replaced by the direct path
+// dh*z, the W_hh part is added by the caller's GEMM), dc (N, H) running cell gradient (LSTM, in
+// place), wsp (bt, W) ld ldw this step's saved activations, cprev (bt) row pointers to c_{t-1}
+// (LSTM), hprev (bt, R) previous states, dg (bt, GH) input-side and dgh (bt, GH) hidden-side
+// pre-activation gradients (dgh only written for GRU; the others share dg). Only hidden units
+// [j0, j1) are touched (column j of every gate block, of dh, dc): disjoint ranges can run on
+// different threads.
 template <int ISA>
 static RNN4J_INLINE void backward_pointwise_body(int kind, int H, int j0, int j1, int bt, const float* dhp,
                                                  long lddhp, float* dh,
@@ -87,14 +87,9 @@ static RNN4J_INLINE void backward_pointwise_body(int kind, int H, int j0, int j1
             case CELL_LSTM:
                 lstm_units_backward(H, j0, j1, dr, dc + (long)b * H, w, cprev[b], gb);
                 break;
-            case CELL_GRU: {
-                float* dhb = dh + (long)b * H;  // (H), R = H for GRU
-                // the GRU's dh is the gradient read and the direct path written, unit by unit in
-                // place (both call sites pass dhp == dh; a separate dhp is copied in first)
-                if (dr != dhb) std::memcpy(dhb + j0, dr + j0, sizeof(float) * (j1 - j0));
-                gru_units_backward(H, j0, j1, dhb, w, hprev + (long)b * H, gb, dgh + (long)b * GH);
+            case CELL_GRU:  // no projection, so dhp is dh: read and replaced in place
+                gru_units_backward(H, j0, j1, dh + (long)b * H, w, hprev + (long)b * H, gb, dgh + (long)b * GH);
                 break;
-            }
             default: break;
         }
     }
@@ -111,26 +106,6 @@ static inline void accumulate_columns(int rows, int GH, int c0, int c1, const fl
     for (int s = 0; s < rows; s++) {
         const float* r = m + (long)s * GH;
         for (int j = c0; j < c1; j++) acc[j] += r[j];
-    }
-}
-
-// dst[j] (and dst2[j] when not null) += the column sum of m (S, GH) for columns j in [c0, c1),
-// summed in double so long sequences do not lose digits; acc (GH) indexed by column.
-static void add_column_sums(int S, int GH, int c0, int c1, const float* m, float* dst, double* acc, float* dst2) {
-    for (int j = c0; j < c1; j++) acc[j] = 0;
-    accumulate_columns(S, GH, c0, c1, m, acc);
-    for (int j = c0; j < c1; j++) dst[j] += (float)acc[j];
-    if (dst2)
-        for (int j = c0; j < c1; j++) dst2[j] += (float)acc[j];
-}
-
-// db_ih += column sums of dg, db_hh += those of dgh, columns [c0, c1); one pass for both where
-// they share their gradient (RNN, LSTM: dgh == dg), the same values.
-static void add_bias_grads(const RnnDir& d, int c0, int c1, const float* dg, const float* dgh, double* acc) {
-    if (d.db_ih.p && d.db_hh.p && dgh == dg) add_column_sums(d.S, d.GH, c0, c1, dg, d.db_ih.p, acc, d.db_hh.p);
-    else {
-        if (d.db_ih.p) add_column_sums(d.S, d.GH, c0, c1, dg, d.db_ih.p, acc, nullptr);
-        if (d.db_hh.p) add_column_sums(d.S, d.GH, c0, c1, dgh, d.db_hh.p, acc, nullptr);
     }
 }
 
@@ -362,13 +337,18 @@ static int backward_dir(const RnnDir& d, DxTurns* turns, int k, int threads) {
     if (d.dw_hh.p)  // (GH, R) += dgh^T (GH, S) hprev (S, R)
         sgemm_rm(CblasTrans, CblasNoTrans, GH, R, S, 1.0f, dgh, GH, hprev, R, 1.0f, d.dw_hh.p,
                     (int)d.dw_hh.ld);
-    if (splittable) {  // the column sums gathered step by step in phase 0
+    // the bias gradients: column sums of dg (and of dgh, GRU) in double, gathered step by step
+    // in a split's phase 0, else here in one pass over the rows
+    if (d.db_ih.p || d.db_hh.p) {
+        if (!splittable) {
+            std::memset(colAcc, 0, sizeof(double) * 2 * GH);
+            accumulate_columns(S, GH, 0, GH, dg, bp.colAcc);
+            if (bp.colAccH != bp.colAcc) accumulate_columns(S, GH, 0, GH, dgh, bp.colAccH);
+        }
         for (int j = 0; j < GH; j++) {
             if (d.db_ih.p) d.db_ih.p[j] += (float)bp.colAcc[j];
             if (d.db_hh.p) d.db_hh.p[j] += (float)bp.colAccH[j];
         }
-    } else {
-        add_bias_grads(d, 0, GH, dg, dgh, colAcc);
     }
     if (proj && d.dw_hr.p)  // (P, H) += dhAll^T (P, S) (o*tanh c) (S, H)
         sgemm_rm(CblasTrans, CblasNoTrans, P, H, S, 1.0f, dhAll, P, ws + 5 * H, (int)ldws, 1.0f,

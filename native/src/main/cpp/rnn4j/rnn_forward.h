@@ -19,14 +19,6 @@
 
 namespace rnn4j {
 
-// Pointwise part of one forward step for rows [0, bt) and hidden units [j0, j1): gi (bt, GH)
-// input products without bias, gh (bt, GH) hidden products without bias, bih / bhh (GH) the
-// biases (zeros when absent; each gate sums (gi + b_ih) + (gh + b_hh) as PyTorch's gi and gh),
-// hin (N, R) the previous state, hout (N, R) the new state (may be hin; not written for LSTM with
-// projection), c (N, H) cell state (updated in place), wsp (bt, W) ld ldw this step's workspace
-// rows, y (bt, R) ld ldy this step's output rows (not written for LSTM with projection: done
-// after the projection GEMM). Unit j touches only column j of each gate block, so disjoint unit
-// ranges can run on different threads.
 // One gate block's activations for units [j0, j1): out[j] = act((xi[j] + bih[j]) + hh[j] + bhh[j]),
 // act = sigmoid, or tanh when TANH.
 template <bool TANH>
@@ -95,6 +87,14 @@ static RNN4J_INLINE void gru_units(int H, int j0, int j1, const float* __restric
     }
 }
 
+// Pointwise part of one forward step for rows [0, bt) and hidden units [j0, j1): gi (bt, GH)
+// input products without bias, gh (bt, GH) hidden products without bias, bih / bhh (GH) the
+// biases (zeros when absent; each gate sums (gi + b_ih) + (gh + b_hh) as PyTorch's gi and gh),
+// hin (N, R) the previous state, hout (N, R) the new state (may be hin; not written for LSTM with
+// projection), c (N, H) cell state (updated in place), wsp (bt, W) ld ldw this step's workspace
+// rows, y (bt, R) ld ldy this step's output rows (not written for LSTM with projection: done
+// after the projection GEMM). Unit j touches only column j of each gate block, so disjoint unit
+// ranges can run on different threads.
 // The buffers are distinct (restrict, so the loops vectorise without alias checks); with
 // projection hin and hout are one buffer, which LSTM then neither reads nor writes here.
 template <int ISA>
