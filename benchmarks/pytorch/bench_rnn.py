@@ -39,7 +39,10 @@ Configs (all float32, seq-first layout (T, N, I), zero initial state):
 Modes:
     infer: forward under torch.no_grad()
     train: zero_grad + forward + loss = sum(output * g) (g fixed random) + backward
-           + SGD(lr=1e-3) step
+           + SGD(lr=1e-9) step (as rnn4j's RnnConfigs.TRAIN_LR: at 1e-3 this unbounded loss blew
+           config C's network up within a few steps, and the subnormal floats that followed made
+           a step 3-4x slower on whichever side it happened; at 1e-9 every step does the same
+           update work on weights that stay at their initial values)
 
 Output: a markdown table (mean time per call in ms, or us for D; sequences/s = N / time)
 then one JSON line per (config, module, mode), which also records the thread setup, the CPU
@@ -122,7 +125,7 @@ def bench_module(mod, make_input, mode, min_time, warmup, post=None):
         results["infer"] = time_it(f_inf, min_time, warmup)
     if mode in ("train", "both"):
         mod.train()
-        opt = torch.optim.SGD(mod.parameters(), lr=1e-3)
+        opt = torch.optim.SGD(mod.parameters(), lr=1e-9)
         with torch.no_grad():
             g = torch.randn_like(post(mod(*make_input())))
 

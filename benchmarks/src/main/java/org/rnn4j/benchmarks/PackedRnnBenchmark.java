@@ -56,7 +56,7 @@ public class PackedRnnBenchmark {
         Generator g = new Generator(4);
         padded = Tensor.randn(g, steps, lengths.length, s.input());
         upstream = Tensor.randn(g, steps, lengths.length, s.hidden());
-        opt = SGD.builder(module.parameters()).lr(1e-3).build();
+        opt = SGD.builder(module.parameters()).lr(RnnConfigs.TRAIN_LR).build();
     }
 
     @TearDown(Level.Trial)

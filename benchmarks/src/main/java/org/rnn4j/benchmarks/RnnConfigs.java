@@ -17,6 +17,16 @@ final class RnnConfigs {
     record Shape(int steps, int batch, int input, int hidden, int layers, boolean bidirectional) {
     }
 
+    /**
+     * Learning rate of the timed SGD steps (bench_rnn.py uses the same). The loss, sum(output * g)
+     * with a fixed random g, has no minimum: at lr 1e-3 SGD blew config C's network up within six
+     * steps (gradients of 1e29, thousands of subnormal outputs), and that step took 7.4-7.9 s
+     * instead of 1.6-2.4 (subnormals are slow in the GEMM kernels), on whichever side it happened.
+     * At 1e-9 every step does the same work (the update of every parameter) on weights that stay
+     * where they were initialised.
+     */
+    static final double TRAIN_LR = 1e-9;
+
     static Shape shape(String config) {
         return switch (config) {
             case "A" -> new Shape(35, 32, 28, 256, 1, false);

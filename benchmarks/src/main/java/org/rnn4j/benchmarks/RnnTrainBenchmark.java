@@ -52,7 +52,7 @@ public class RnnTrainBenchmark {
         input = Tensor.randn(g, s.steps(), s.batch(), s.input());
         upstream = Tensor.randn(g, s.steps(), s.batch(), module.directions() * module.outputSize());
         List<Tensor> params = module.parameters();
-        opt = SGD.builder(params).lr(1e-3).build();
+        opt = SGD.builder(params).lr(RnnConfigs.TRAIN_LR).build();
     }
 
     @TearDown(Level.Trial)
