@@ -93,14 +93,17 @@ inline bool big_free(void* p) {
 // profile of config A LSTM training (T=35, N=32, H=256: blocks of 1-6 MB, freed every step) had
 // 38% of its samples in the kernel: page faults, clear_page, and the TLB shootdowns of munmap
 // (IPIs to the step worker's core, each a VM exit on a KVM guest). The cache holds at most
-// CACHE_BLOCKS blocks and host_cache_limit() bytes (default 256 MiB; the environment variable
-// RNN4J_HOST_CACHE_MB sets it, 0 turns the cache off); a block that does not fit is unmapped at
-// once. A request takes the smallest cached block that holds it and is at most twice its size.
+// CACHE_BLOCKS blocks and host_cache_limit() bytes (the environment variable RNN4J_HOST_CACHE_MB
+// sets it, 0 turns the cache off; else NativeBackend sets a sixteenth of the memory budget,
+// between 256 MiB and 1 GiB); a block that does not fit is unmapped at once. A request takes the smallest cached block that holds it and is at most twice its size.
 // Cached memory is invisible to Java's Memory budget, which counts live tensors only: a freed
 // tensor's bytes are back in the budget at once, as with any allocator's free list.
 // 32 blocks, not the 8 of the first version: one step of the README's char-LM (LSTM + Linear
 // head + cross-entropy, training) frees more than 8 blocks of 1-6 MB at once, so most of them
 // were unmapped and mapped again every step (473k page faults in a 400-step probe; 63k with 32).
+// Up to 1 GiB, not a fixed 256 MiB: a training step of config C (2 layers, bidirectional, H = 512)
+// frees more than 256 MiB of blocks, so every other step mapped and faulted them again (LSTM:
+// steps of 1.77-2.44 s alternating, 1.65 s steady with 1 GiB, Intel Xeon VM).
 namespace detail {
 constexpr int CACHE_BLOCKS = 32;
 struct BlockCache {
@@ -122,16 +125,28 @@ inline std::size_t big_length(void* p) {  // 0 when p is not a big block
 }
 }  // namespace detail
 
-inline std::size_t host_cache_limit() {
-    static const std::size_t limit = [] {
+// The cache's byte limit: RNN4J_HOST_CACHE_MB when set (0 turns the cache off), else 256 MiB
+// until the Java side sets the default for this machine (host_cache_set_default).
+inline std::atomic<std::size_t>& host_cache_limit_slot() {
+    static std::atomic<std::size_t> limit{[] {
         const char* v = std::getenv("RNN4J_HOST_CACHE_MB");
         if (!v || !*v) return std::size_t(256) << 20;
         char* end = nullptr;
         long mb = std::strtol(v, &end, 10);
         if (end == v || mb < 0) return std::size_t(256) << 20;  // unreadable: the default
         return std::size_t(mb) << 20;
-    }();
+    }()};
     return limit;
+}
+
+inline std::size_t host_cache_limit() { return host_cache_limit_slot().load(std::memory_order_relaxed); }
+
+// Sets the limit to `bytes` unless RNN4J_HOST_CACHE_MB is set (which wins); returns the limit in
+// force. Lowering it does not evict: cached blocks leave as they are taken or replaced.
+inline long long host_cache_set_default(long long bytes) {
+    const char* v = std::getenv("RNN4J_HOST_CACHE_MB");
+    if ((!v || !*v) && bytes >= 0) host_cache_limit_slot().store((std::size_t)bytes, std::memory_order_relaxed);
+    return (long long)host_cache_limit();
 }
 
 namespace detail {
@@ -184,6 +199,13 @@ inline void cache_put_or_unmap(void* p, std::size_t len) {
 
 inline std::size_t page_round(std::size_t bytes) { return (bytes + 4095) & ~std::size_t(4095); }
 }  // namespace detail
+
+// Bytes the cache holds now.
+inline long long host_cache_held() {
+    detail::BlockCache& c = detail::block_cache();
+    std::lock_guard<std::mutex> g(c.lock);
+    return (long long)c.total;
+}
 
 // Frees a block of host_block_alloc or scratch_alloc.
 inline void host_block_free(void* p) {

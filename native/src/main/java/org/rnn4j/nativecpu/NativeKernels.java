@@ -38,6 +38,15 @@ public final class NativeKernels {
 
     public static native void host_free(@Cast("intptr_t") long address);
 
+    /**
+     * Sets the byte limit of the cache of freed big blocks (host_memory.h) unless the environment
+     * sets {@code RNN4J_HOST_CACHE_MB}, which wins; returns the limit in force.
+     */
+    public static native long host_cache_set_default(long bytes);
+
+    /** Bytes the cache of freed big blocks holds now. */
+    public static native long host_cache_held();
+
     // ---- elementwise over strided views ------------------------------------------------------
 
     public static native void unary(int op, int ndim, int[] shape, int[] strides,
