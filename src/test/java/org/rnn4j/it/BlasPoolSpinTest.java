@@ -25,13 +25,11 @@ class BlasPoolSpinTest {
 
     @BeforeEach
     void nativeLoaded() {
-        assumeTrue(new NativeBackend().isAvailable(), () -> "native backend unavailable: "
-                + new NativeBackend().unavailableReason());
+        CpuBackends.assumeNative();
     }
 
     private static boolean userSetsIt() {
-        String v = System.getenv(ENV);
-        return v != null && !v.isBlank();
+        return CpuBackends.envSet(ENV);
     }
 
     @Test

@@ -29,8 +29,7 @@ class IsaDispatchTest {
 
     @BeforeEach
     void nativeLoaded() {
-        assumeTrue(new NativeBackend().isAvailable(), () -> "native backend unavailable: "
-                + new NativeBackend().unavailableReason());
+        CpuBackends.assumeNative();
     }
 
     /** The CPU's flags as the kernel reports them (first "flags" line of /proc/cpuinfo). */
