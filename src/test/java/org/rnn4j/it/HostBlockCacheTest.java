@@ -29,13 +29,9 @@ class HostBlockCacheTest {
         CpuBackends.assumeNative();
     }
 
-    private static boolean userSetsIt() {
-        return CpuBackends.envSet(ENV);
-    }
-
     @Test
     void limitIsTheEnvironmentsOrASixteenthOfTheBudget() {
-        long expected = userSetsIt() ? Long.parseLong(System.getenv(ENV).trim()) * MIB
+        long expected = CpuBackends.envSet(ENV) ? Long.parseLong(System.getenv(ENV).trim()) * MIB
                 : Math.max(256 * MIB, Math.min(1024 * MIB, Memory.budgetBytes() / 16));
         assertEquals(expected, NativeBackend.hostCacheBytes(), "host block cache limit (budget "
                 + Memory.budgetBytes() + " bytes)");
