@@ -95,7 +95,8 @@ inline bool big_free(void* p) {
 // (IPIs to the step worker's core, each a VM exit on a KVM guest). The cache holds at most
 // CACHE_BLOCKS blocks and host_cache_limit() bytes (the environment variable RNN4J_HOST_CACHE_MB
 // sets it, 0 turns the cache off; else NativeBackend sets a sixteenth of the memory budget,
-// between 256 MiB and 1 GiB); a block that does not fit is unmapped at once. A request takes the smallest cached block that holds it and is at most twice its size.
+// between 256 MiB and 1 GiB); a block that does not fit is unmapped at once. A request takes
+// the smallest cached block that holds it and is at most twice its size.
 // Cached memory is invisible to Java's Memory budget, which counts live tensors only: a freed
 // tensor's bytes are back in the budget at once, as with any allocator's free list.
 // 32 blocks, not the 8 of the first version: one step of the README's char-LM (LSTM + Linear
