@@ -126,27 +126,33 @@ inline std::size_t big_length(void* p) {  // 0 when p is not a big block
 }
 }  // namespace detail
 
-// The cache's byte limit: RNN4J_HOST_CACHE_MB when set (0 turns the cache off), else 256 MiB
-// until the Java side sets the default for this machine (host_cache_set_default).
-inline std::atomic<std::size_t>& host_cache_limit_slot() {
-    static std::atomic<std::size_t> limit{[] {
-        const char* v = std::getenv("RNN4J_HOST_CACHE_MB");
-        if (!v || !*v) return std::size_t(256) << 20;
+// RNN4J_HOST_CACHE_MB in bytes, read once; -1 when unset or unreadable (then the default holds).
+inline long long host_cache_env_bytes() {
+    static const long long v = [] {
+        const char* e = std::getenv("RNN4J_HOST_CACHE_MB");
+        if (!e || !*e) return -1LL;
         char* end = nullptr;
-        long mb = std::strtol(v, &end, 10);
-        if (end == v || mb < 0) return std::size_t(256) << 20;  // unreadable: the default
-        return std::size_t(mb) << 20;
-    }()};
+        long mb = std::strtol(e, &end, 10);
+        return end == e || mb < 0 ? -1LL : (long long)mb << 20;
+    }();
+    return v;
+}
+
+// The cache's byte limit: the environment's when it sets one (0 turns the cache off), else
+// 256 MiB until the Java side sets the default for this machine (host_cache_set_default).
+inline std::atomic<std::size_t>& host_cache_limit_slot() {
+    static std::atomic<std::size_t> limit{
+        host_cache_env_bytes() >= 0 ? (std::size_t)host_cache_env_bytes() : std::size_t(256) << 20};
     return limit;
 }
 
 inline std::size_t host_cache_limit() { return host_cache_limit_slot().load(std::memory_order_relaxed); }
 
-// Sets the limit to `bytes` unless RNN4J_HOST_CACHE_MB is set (which wins); returns the limit in
+// Sets the limit to `bytes` unless the environment set one (which wins); returns the limit in
 // force. Lowering it does not evict: cached blocks leave as they are taken or replaced.
 inline long long host_cache_set_default(long long bytes) {
-    const char* v = std::getenv("RNN4J_HOST_CACHE_MB");
-    if ((!v || !*v) && bytes >= 0) host_cache_limit_slot().store((std::size_t)bytes, std::memory_order_relaxed);
+    if (host_cache_env_bytes() < 0 && bytes >= 0)
+        host_cache_limit_slot().store((std::size_t)bytes, std::memory_order_relaxed);
     return (long long)host_cache_limit();
 }
 

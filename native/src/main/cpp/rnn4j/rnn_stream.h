@@ -341,17 +341,22 @@ static RNN4J_INLINE int stream_steps_body(const StreamModel& m, int B, int T, co
         for (int t = 0; t < T; t++) {
             for (int b0 = 0; b0 < B; b0 += CB) {
                 const int nb = B - b0 < CB ? B - b0 : CB;
+                // the chunk's rows: state at sc + b * SF, input and output of step t a row apart
+                // by T rows of the (B*T, .) layouts
                 float* sc = st + (long)b0 * SF;
-                stream_gemm<ISA>(nb, s.K, in + ((long)b0 * T + t) * s.K, (long)T * s.K, s.ih, s.nih, gi, GH);
+                const float* xc = in + ((long)b0 * T + t) * s.K;
+                float* yc = y + ((long)b0 * T + t) * R;
+                const long ldy = (long)T * R;
+                stream_gemm<ISA>(nb, s.K, xc, (long)T * s.K, s.ih, s.nih, gi, GH);
                 stream_gemm<ISA>(nb, R, sc, SF, s.hh, s.nhh, gh, GH);
                 for (int b = 0; b < nb; b++)
-                    stream_cell_row<ISA>(m, s, gi + (long)b * GH, gh + (long)b * GH, sc + (long)b * SF,
-                                         y + ((long)(b0 + b) * T + t) * R, hpre + (long)b * H, pre);
+                    stream_cell_row<ISA>(m, s, gi + (long)b * GH, gh + (long)b * GH, sc + (long)b * SF, yc + b * ldy,
+                                         hpre + (long)b * H, pre);
                 if (P > 0) {
                     stream_gemm<ISA>(nb, H, hpre, H, s.hr, s.nhr, hproj, R);
                     for (int b = 0; b < nb; b++) {
                         std::memcpy(sc + (long)b * SF, hproj + (long)b * R, sizeof(float) * R);
-                        std::memcpy(y + ((long)(b0 + b) * T + t) * R, hproj + (long)b * R, sizeof(float) * R);
+                        std::memcpy(yc + b * ldy, hproj + (long)b * R, sizeof(float) * R);
                     }
                 }
             }
